@@ -1,0 +1,189 @@
+"""The configuration: interest dimensions, members, proposals, decision rules and noise.
+
+A configuration is what a scenario resolves to (a base file in ``configs/`` plus the scenario's
+overrides). It is validated strictly: unknown keys, wrong types, values out of range and references
+to members, proposals or dimensions that do not exist are errors, because a typo that silently
+changed a number would silently change a result.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .engine import Rule
+
+Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
+Unit = Annotated[float, Field(ge=0.0, le=1.0)]
+Signed = Annotated[float, Field(ge=-1.0, le=1.0)]
+Year = Annotated[int, Field(ge=1900, le=2200)]
+
+#: The dimension whose effect is member-specific: a proposal's ``gains`` say who gains influence.
+INFLUENCE = "influence"
+RELATION_KINDS = ("dependence", "suspicion", "rivalry", "partnership")
+
+#: Sizes beyond which a run would exhaust a 24 GiB machine or take days; stated in the docs.
+MAX_MEMBERS = 1000
+MAX_PROPOSALS = 1000
+
+
+class Strict(BaseModel):
+    """Base of every configuration block: no unknown keys, no silent type coercion."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Dimension(Strict):
+    """An interest dimension members care about and proposals move."""
+
+    name: str
+    description: str
+    source: str = ""
+
+
+class Relation(Strict):
+    """How one member stands toward another (each in [0, 1]).
+
+    dependence: cost of objecting to a proposal the other sponsors (one does not block one's patron).
+    suspicion: the other's relative gains count as one's loss (wariness of its influence).
+    rivalry: likewise, for an open strategic rivalry (border stand-offs, long-standing conflict).
+    partnership: the other's relative gains count as one's own gain.
+    """
+
+    dependence: Unit = 0.0
+    suspicion: Unit = 0.0
+    rivalry: Unit = 0.0
+    partnership: Unit = 0.0
+
+
+class Member(Strict):
+    """A state in the SCO's orbit: a member (votes from the year it joined), an observer or a partner."""
+
+    name: str
+    status: Literal["member", "observer", "partner"]
+    joined: Year | None = None
+    capability: Annotated[float, Field(ge=0.0)]
+    weights: dict[Code, Signed]
+    outside_options: dict[Code, Unit] = {}
+    relations: dict[Code, Relation] = {}
+    sources: dict[str, str] = {}
+
+    @model_validator(mode="after")
+    def _joined_iff_member(self) -> Member:
+        if self.status == "member" and self.joined is None:
+            raise ValueError("a member needs 'joined' (the year it joined)")
+        if self.status != "member" and self.joined is not None:
+            raise ValueError(f"'joined' is only for members; this one has status '{self.status}'")
+        return self
+
+
+class Tabled(Strict):
+    """A span of years in which a proposal is on the agenda."""
+
+    start: Year = Field(alias="from")
+    end: Year = Field(alias="to")
+
+
+class Proposal(Strict):
+    """A proposal on the agenda: who sponsors it, what it changes, how far it can be bargained down."""
+
+    name: str
+    sponsor: Code
+    effects: dict[Code, Signed] = {}
+    gains: dict[Code, Signed] = {}
+    participation: Literal["all", "opt_in"] = "all"
+    ambition: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
+    min_ambition: Unit | None = None  # None: cannot be bargained down
+    side_payment: Annotated[float, Field(ge=0.0)] = 0.0
+    links: list[Code] = []
+    admits: list[Code] = []
+    tabled: list[Year] | Tabled | None = None  # None: every year of the run
+    sources: dict[str, str] = {}
+
+    @model_validator(mode="after")
+    def _floor_below_ambition(self) -> Proposal:
+        if self.min_ambition is not None and self.min_ambition > self.ambition:
+            raise ValueError(f"min_ambition {self.min_ambition} is above ambition {self.ambition}")
+        return self
+
+    @property
+    def floor(self) -> float:
+        """The least ambitious version the sponsor would still table."""
+        return self.ambition if self.min_ambition is None else self.min_ambition
+
+    def is_tabled(self, year: int) -> bool:
+        """Whether the proposal is on the agenda in ``year``."""
+        if self.tabled is None:
+            return True
+        if isinstance(self.tabled, Tabled):
+            return self.tabled.start <= year <= self.tabled.end
+        return year in self.tabled
+
+
+class Rules(Strict):
+    """The decision rule and the parameters of bargaining."""
+
+    decision: Rule = "consensus"
+    threshold: Annotated[float, Field(gt=0.0, le=1.0)] | None = None
+    objection_cost: Annotated[float, Field(ge=0.0)] = 0.1
+    deference: Annotated[float, Field(ge=0.0)] = 0.5
+    ambition_steps: Annotated[int, Field(ge=2, le=1001)] = 21
+    min_participants: Annotated[int, Field(ge=1)] = 2
+
+
+class Noise(Strict):
+    """How much members' priorities wobble from year to year and how much they misjudge a proposal."""
+
+    weights: Annotated[float, Field(ge=0.0, le=1.0)] = 0.1
+    judgement: Annotated[float, Field(ge=0.0, le=1.0)] = 0.05
+
+
+class Configuration(Strict):
+    """A complete, validated configuration of the model."""
+
+    dimensions: dict[Code, Dimension]
+    members: dict[Code, Member]
+    proposals: dict[Code, Proposal]
+    rules: Rules = Rules()
+    noise: Noise = Noise()
+
+    @model_validator(mode="after")
+    def _references_exist(self) -> Configuration:
+        for path, message in reference_errors(self):
+            raise ValueError(f"{path}: {message}")
+        return self
+
+
+def reference_errors(config: Configuration) -> list[tuple[str, str]]:
+    """Every reference to a member, proposal or dimension that does not exist, as (path, message)."""
+    errors: list[tuple[str, str]] = []
+    dims, members, proposals = set(config.dimensions), set(config.members), set(config.proposals)
+    if INFLUENCE not in dims:
+        errors.append(("dimensions", f"must include '{INFLUENCE}' (the dimension proposals' gains act on)"))
+    if len(members) > MAX_MEMBERS or len(proposals) > MAX_PROPOSALS:
+        errors.append(("members", f"at most {MAX_MEMBERS} members and {MAX_PROPOSALS} proposals are supported"))
+
+    def check(path: str, names: Any, known: set[str], what: str) -> None:
+        for name in names:
+            if name not in known:
+                errors.append((f"{path}.{name}", f"unknown {what} '{name}' (expected one of: {_listing(known)})"))
+
+    for code, member in config.members.items():
+        check(f"members.{code}.weights", member.weights, dims, "dimension")
+        check(f"members.{code}.outside_options", member.outside_options, dims, "dimension")
+        check(f"members.{code}.relations", member.relations, members - {code}, "member")
+    for code, proposal in config.proposals.items():
+        base = f"proposals.{code}"
+        if proposal.sponsor not in members:
+            errors.append((f"{base}.sponsor", f"unknown member '{proposal.sponsor}' (expected one of: {_listing(members)})"))
+        check(f"{base}.effects", proposal.effects, dims - {INFLUENCE}, "dimension")
+        check(f"{base}.gains", proposal.gains, members, "member")
+        check(f"{base}.links", proposal.links, proposals - {code}, "proposal")
+        check(f"{base}.admits", proposal.admits, members, "member")
+    return errors
+
+
+def _listing(names: set[str], most: int = 12) -> str:
+    shown = sorted(names)
+    return ", ".join(shown[:most]) + (f", ... ({len(shown)} in all)" if len(shown) > most else "")

@@ -1,0 +1,287 @@
+"""Scenario files: a base configuration, overrides by dotted path, scheduled events, and run settings.
+
+A scenario names a base configuration (a YAML file in ``configs/``), overrides any value of it by a
+dotted path (``members.russia.relations.china.dependence: 0.7``), schedules events by year (more
+overrides, or accessions), and sets the rule, the years, the replicates and the seed. Everything is
+validated before anything runs; a problem is reported as one line naming the file, the key and what
+was expected (:class:`ConfigError`).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import Field, ValidationError
+
+from .config import Code, Configuration, Strict, Year
+from .engine import Rule
+
+#: Replicates a single run may ask for (memory grows linearly; see docs/ODD.md, "Limits").
+MAX_REPLICATES = 1_000_000
+MAX_YEARS = 200
+
+
+class ConfigError(Exception):
+    """A problem with an input file, reported as ``file: key: what was expected``."""
+
+    def __init__(self, file: str | Path, key: str, message: str) -> None:
+        self.file, self.key, self.message = str(file), key, message
+        super().__init__(f"{file}: {key}: {message}" if key else f"{file}: {message}")
+
+
+class Event(Strict):
+    """Something that happens in a given year: overrides take effect, or observers accede."""
+
+    year: Year
+    set: dict[str, Any] = {}
+    accede: list[Code] = []
+    note: str = ""
+
+
+class ScenarioFile(Strict):
+    """The keys a scenario file may hold."""
+
+    name: Annotated[str, Field(min_length=1)]
+    description: str = ""
+    base: str
+    start: Year
+    end: Year
+    rule: Rule | None = None
+    replicates: Annotated[int, Field(ge=1, le=MAX_REPLICATES)] = 100
+    seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
+    agenda: list[Code] | None = None
+    set: dict[str, Any] = {}
+    events: list[Event] = []
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario: the configuration in force in every year, and the run settings."""
+
+    name: str
+    description: str
+    path: Path
+    start: int
+    end: int
+    replicates: int
+    seed: int
+    agenda: tuple[str, ...]
+    timeline: dict[int, Configuration]  # the configuration from each year on (start and event years)
+    events: tuple[Event, ...]
+    source: dict[str, Any] = field(repr=False)  # the scenario as written, for the metadata
+    digest: str = ""
+
+    @property
+    def years(self) -> range:
+        """The years the run steps through (one summit a year)."""
+        return range(self.start, self.end + 1)
+
+    def configuration(self, year: int) -> Configuration:
+        """The configuration in force in ``year``."""
+        return self.timeline[max(y for y in self.timeline if y <= year)]
+
+
+# --- YAML -----------------------------------------------------------------------------------------
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """A safe loader that refuses duplicate keys (PyYAML would keep the last one silently)."""
+
+
+def _mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, str | int | float | bool) and key is not None:
+            raise yaml.constructor.ConstructorError(None, None, f"a key must be a plain value, found {type(key).__name__}", key_node.start_mark)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key '{key}'", key_node.start_mark)
+        seen[key] = loader.construct_object(value_node, deep=True)
+    return seen
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+
+
+def read_yaml(path: Path) -> Any:
+    """Read a YAML file with a safe loader; any problem becomes a one-line :class:`ConfigError`."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(path, "", "file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(path, "", "is a folder, expected a YAML file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(path, "", f"cannot be read ({error.__class__.__name__}: {error})") from None
+    try:
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - _StrictLoader is a SafeLoader
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise ConfigError(path, where, f"not valid YAML: {problem}") from None
+    except RecursionError:
+        raise ConfigError(path, "", "not valid YAML: nested too deeply") from None
+
+
+# --- overrides by dotted path ---------------------------------------------------------------------
+
+
+def apply_override(tree: dict[str, Any], path: str, value: Any) -> None:
+    """Set ``value`` at the dotted ``path`` of ``tree``, creating mappings on the way.
+
+    A mapping set onto a mapping is merged into it, key by key; anything else replaces.
+    Raises ``KeyError`` with a message when the path runs through a value that is not a mapping.
+    """
+    parts = path.split(".")
+    if not path or any(not part for part in parts):
+        raise KeyError(f"'{path}' is not a dotted path (expected names joined by '.')")
+    node = tree
+    for depth, part in enumerate(parts[:-1]):
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise KeyError(f"'{'.'.join(parts[: depth + 1])}' holds a value, not a mapping, so '{path}' cannot be set")
+        node = child
+    last = parts[-1]
+    if isinstance(value, dict) and isinstance(node.get(last), dict):
+        for key, item in value.items():
+            apply_override(node, f"{last}.{key}", item)
+    else:
+        node[last] = copy.deepcopy(value)
+
+
+@dataclass
+class _Origins:
+    """Which file and key set each resolved path, so errors name the key the user wrote."""
+
+    base: Path
+    overrides: list[tuple[tuple[str, ...], Path | str, str]] = field(default_factory=list)
+
+    def add(self, path: str, file: Path | str, key: str) -> None:
+        self.overrides.append((tuple(path.split(".")), file, key))
+
+    def locate(self, resolved: tuple[str, ...]) -> tuple[Path | str, str]:
+        """The file and key behind a resolved path: the latest override covering it, else the base."""
+        for parts, file, key in reversed(self.overrides):
+            n = min(len(parts), len(resolved))
+            if parts[:n] == resolved[:n]:
+                return file, key + "".join(f".{p}" for p in resolved[len(parts):])
+        return self.base, ".".join(resolved)
+
+
+def _validate(tree: dict[str, Any], origins: _Origins) -> Configuration:
+    try:
+        return Configuration.model_validate(tree)
+    except ValidationError as error:
+        raise _config_error(error, origins) from None
+
+
+def _config_error(error: ValidationError, origins: _Origins) -> ConfigError:
+    first = error.errors(include_url=False)[0]
+    loc = tuple(str(part) for part in first["loc"])
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "value_error" and ": " in message and not loc:
+        path, message = message.split(": ", 1)  # a reference error names its own path
+        loc = tuple(path.split("."))
+    elif first["type"] == "extra_forbidden":
+        message = f"unknown key '{loc[-1]}'"
+    elif first["type"] == "missing":
+        message = f"missing key '{loc[-1]}'"
+    elif isinstance(first.get("input"), str | int | float | bool) or first.get("input") is None:
+        message += f" (got {first.get('input')!r})"
+    file, key = origins.locate(loc)
+    more = error.error_count() - 1
+    return ConfigError(file, key, message + (f" (and {more} more problem{'s' * (more > 1)})" if more else ""))
+
+
+# --- loading --------------------------------------------------------------------------------------
+
+
+def load_scenario(
+    path: str | Path,
+    *,
+    overrides: dict[str, Any] | None = None,
+    replicates: int | None = None,
+    seed: int | None = None,
+    rule: Rule | None = None,
+) -> Scenario:
+    """Read, resolve and validate a scenario file; command-line settings take precedence."""
+    path = Path(path)
+    raw = read_yaml(path)
+    if not isinstance(raw, dict):
+        raise ConfigError(path, "", f"expected a mapping of scenario keys, found {type(raw).__name__}")
+    try:
+        spec = ScenarioFile.model_validate(raw)
+    except ValidationError as error:
+        raise _config_error(error, _Origins(path)) from None
+    if spec.end < spec.start:
+        raise ConfigError(path, "end", f"expected a year from start ({spec.start}) on, got {spec.end}")
+    if spec.end - spec.start + 1 > MAX_YEARS:
+        raise ConfigError(path, "end", f"at most {MAX_YEARS} years in one run")
+
+    base_path = (path.parent / spec.base).resolve()
+    base = read_yaml(base_path)
+    if not isinstance(base, dict):
+        raise ConfigError(base_path, "", "expected a mapping with dimensions, members and proposals")
+    origins = _Origins(base_path)
+    tree = copy.deepcopy(base)
+    settings = {"rules.decision": rule or spec.rule} if (rule or spec.rule) else {}
+    for key, value in spec.set.items():
+        _override(tree, key, value, origins, path, f"set.{key}")
+    for key, value in settings.items():
+        _override(tree, key, value, origins, path if not rule else "command line", "rule")
+    for key, value in (overrides or {}).items():
+        _override(tree, key, value, origins, "command line", f"--set {key}")
+
+    first = _validate(tree, origins)
+    timeline = {spec.start: first}
+    for index, event in enumerate(sorted(spec.events, key=lambda e: e.year)):
+        where = f"events[{spec.events.index(event)}]"
+        if not spec.start <= event.year <= spec.end:
+            raise ConfigError(path, f"{where}.year", f"expected a year from {spec.start} to {spec.end}, got {event.year}")
+        for key, value in event.set.items():
+            _override(tree, key, value, origins, path, f"{where}.set.{key}")
+        for code in event.accede:
+            _accede(tree, code, event.year, origins, path, f"{where}.accede")
+        timeline[event.year] = _validate(tree, origins)
+
+    agenda = tuple(spec.agenda) if spec.agenda is not None else tuple(first.proposals)
+    for code in agenda:
+        if code not in first.proposals:
+            raise ConfigError(path, f"agenda.{code}", f"unknown proposal '{code}' (expected one of: {', '.join(sorted(first.proposals))})")
+    return Scenario(
+        name=spec.name,
+        description=spec.description,
+        path=path,
+        start=spec.start,
+        end=spec.end,
+        replicates=replicates if replicates is not None else spec.replicates,
+        seed=seed if seed is not None else spec.seed,
+        agenda=agenda,
+        timeline=timeline,
+        events=tuple(sorted(spec.events, key=lambda e: e.year)),
+        source=raw,
+        digest=hashlib.sha256(path.read_bytes()).hexdigest(),
+    )
+
+
+def _override(tree: dict[str, Any], key: str, value: Any, origins: _Origins, file: Path | str, label: str) -> None:
+    try:
+        apply_override(tree, key, value)
+    except KeyError as error:
+        raise ConfigError(file, label, error.args[0]) from None
+    origins.add(key, file, label)
+
+
+def _accede(tree: dict[str, Any], code: str, year: int, origins: _Origins, file: Path, label: str) -> None:
+    member = tree.get("members", {}).get(code)
+    if not isinstance(member, dict):
+        raise ConfigError(file, f"{label}.{code}", f"unknown member '{code}'")
+    if member.get("status") == "member":
+        raise ConfigError(file, f"{label}.{code}", f"'{code}' is already a member (expected an observer or partner)")
+    _override(tree, f"members.{code}", {"status": "member", "joined": year}, origins, file, f"{label}.{code}")
