@@ -78,8 +78,9 @@ def _check(args: argparse.Namespace) -> int:
     for path in args.scenarios:
         scenario = _load(path, args)
         config = scenario.configuration(scenario.start)
-        print(f"ok: {path} ({scenario.name}: {scenario.start}-{scenario.end}, {len(scenario.agenda)} proposals, "
-              f"{sum(m.status == 'member' for m in config.members.values())} members, rule {config.rules.decision})")
+        voting = sum(m.status == "member" and m.joined is not None and m.joined <= scenario.start for m in config.members.values())
+        print(f"ok: {path} ({scenario.name}: {scenario.start}-{scenario.end}, {len(scenario.agenda)} proposals on the agenda, "
+              f"{voting} members in {scenario.start}, rule {config.rules.decision})")
     return 0
 
 

@@ -62,7 +62,9 @@ class Valuation:
     """Utility coefficients of every member for one proposal, shape ``(R, N)`` each.
 
     ``outside_*`` are the coefficients of a member that stays out of an opt-in proposal
-    (only the relational part: others' gains still touch it).
+    (only the relational part: others' gains still touch it). Costs are never negative, and taking
+    part costs at least what staying out does (``cost >= outside_cost``): an outsider feels a subset
+    of what a participant feels. :func:`decide` relies on both.
     """
 
     benefit: NDArray[np.float64]
@@ -254,6 +256,8 @@ def decide(
     the most ambitious offer it can afford. Otherwise the proposal is blocked (no offer passed the
     rule) or withdrawn (one passed, but was worth nothing to the sponsor or too few took part).
     """
+    if (valuation.outside_cost < 0).any() or (valuation.cost < valuation.outside_cost).any():
+        raise ValueError("a valuation needs 0 <= outside_cost <= cost (see Valuation)")
     grid = offers(terms, procedure.ambition_steps)
     n_offers = grid.size
     tolerance = np.broadcast_to(tolerance, voters.shape)
@@ -320,7 +324,11 @@ def _side_payments(
     objecting = voters[rows][..., None] & (grid > limit.objection[rows][..., None])
     payment = np.where(objecting, -tol - best, 0.0).sum(axis=1)
     gain = utility(b[:, terms.sponsor], c[:, terms.sponsor], grid)
-    enough = (grid <= by_participants[rows][:, None]) if terms.opt_in else True
+    # after payment, objectors make reservations and take part (opt-in: they stand aside)
+    if terms.opt_in:
+        enough = grid <= by_participants[rows][:, None]
+    else:
+        enough = (voters[rows].sum(axis=1) >= terms.min_participants)[:, None]
     feasible = (payment <= terms.side_payment) & (gain - payment > 0) & enough
     return _first_true(feasible), payment
 

@@ -125,7 +125,8 @@ def wilson(successes: NDArray | int, trials: NDArray | int, z: float = Z95) -> t
         p = k / n
         centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
         half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
-    return centre - half, centre + half
+    # exact at the edges: rounding would otherwise put the bound just inside p = 0 or 1
+    return np.where(k == 0, 0.0, centre - half), np.where(k == n, 1.0, centre + half)
 
 
 @dataclass(frozen=True)
@@ -193,11 +194,11 @@ def _column(record: Record, stance: NDArray[np.int8], actor: str) -> NDArray[np.
 def report(aggregates: Aggregates, member_names: dict[str, str], heading: str) -> str:
     """The summary a user reads after a run: one block per proposal."""
     lines = [heading, ""]
-    header = f"{'proposal':<34} {'P(adopted)':>10} {'95% interval':>15} {'ambition':>9}"
+    header = f"{'proposal':<44} {'P(adopted)':>10} {'95% interval':>15} {'ambition':>9}"
     lines += [header, "-" * len(header)]
     for row in aggregates.summary.itertuples():
         ambition = "-" if np.isnan(row.mean_ambition) else f"{row.mean_ambition:.2f}"
-        lines.append(f"{row.name[:34]:<34} {row.p_adopted:>10.3f} {f'[{row.ci_low:.3f}, {row.ci_high:.3f}]':>15} {ambition:>9}")
+        lines.append(f"{row.name[:44]:<44} {row.p_adopted:>10.3f} {f'[{row.ci_low:.3f}, {row.ci_high:.3f}]':>15} {ambition:>9}")
         mine = aggregates.stances[aggregates.stances.proposal == row.proposal] if len(aggregates.stances) else aggregates.stances
         for label, column in (("objected", "objected"), ("reservation", "reservation"), ("stood aside", "stood_aside")):
             who = mine[mine[column] >= 0.005].sort_values(column, ascending=False) if len(mine) else mine

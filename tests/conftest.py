@@ -1,0 +1,24 @@
+"""Shared fixtures: paths to the project's files and a writer of scenario files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BASE = ROOT / "configs" / "base.yaml"
+
+
+@pytest.fixture
+def write_scenario(tmp_path):
+    """Write a scenario (a dict) to a YAML file in tmp_path whose base is the project's base config."""
+
+    def write(name: str = "scenario", **keys) -> Path:
+        spec = {"name": name, "base": str(BASE), "start": 2015, "end": 2018, "replicates": 50, "seed": 3} | keys
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+        return path
+
+    return write
