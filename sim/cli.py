@@ -26,8 +26,15 @@ class UsageError(Exception):
     """A problem with the command line or the file system, reported in one line (exit status 2)."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line and leave the exit to :func:`main`."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"command line: {message} (see '{self.prog} --help')")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sco-sim", description="Simulate consensus decision-making in the SCO.")
+    parser = _Parser(prog="sco-sim", description="Simulate consensus decision-making in the SCO.")
     parser.add_argument("--version", action="version", version=f"sco-sim {__version__}")
     parser.add_argument("--debug", action="store_true", help="show the traceback of an internal error")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -132,7 +139,13 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``sco-sim``; returns the exit status."""
     argv = sys.argv[1:] if argv is None else argv
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except SystemExit as done:  # --help and --version
+        return int(done.code or 0)
     try:
         return _check(args) if args.command == "check" else _run(args, ["sco-sim", *argv])
     except ConfigError as error:

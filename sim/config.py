@@ -31,7 +31,7 @@ MAX_PROPOSALS = 1000
 class Strict(BaseModel):
     """Base of every configuration block: no unknown keys, no silent type coercion."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
 
 
 class Dimension(Strict):

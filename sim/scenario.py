@@ -225,6 +225,9 @@ def load_scenario(
         raise ConfigError(path, "end", f"at most {MAX_YEARS} years in one run")
 
     base_path = (path.parent / spec.base).resolve()
+    if not base_path.is_file():
+        found = "is a folder" if base_path.is_dir() else "not found"
+        raise ConfigError(path, "base", f"expected a configuration file (relative to the scenario); {base_path} {found}")
     base = read_yaml(base_path)
     if not isinstance(base, dict):
         raise ConfigError(base_path, "", "expected a mapping with dimensions, members and proposals")
