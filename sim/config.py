@@ -131,6 +131,12 @@ class Rules(Strict):
     ambition_steps: Annotated[int, Field(ge=2, le=1001)] = 21
     min_participants: Annotated[int, Field(ge=1)] = 2
 
+    @model_validator(mode="after")
+    def _threshold_needs_a_voting_rule(self) -> Rules:
+        if self.threshold is not None and self.decision in ("consensus", "consensus_minus_one"):
+            raise ValueError(f"threshold applies to two_thirds, majority and capability_majority, not to {self.decision}")
+        return self
+
 
 class Noise(Strict):
     """How much members' priorities wobble from year to year and how much they misjudge a proposal."""

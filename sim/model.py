@@ -99,8 +99,9 @@ class SCOModel(mesa.Model):
         for code in self.spec.agenda:
             if self.config.proposals[code].is_tabled(self.year):
                 decided[code] = self._decide_alone(code, weights, voters)
+        tabled = set(decided)
         for code in list(decided):
-            self._decide_package(code, decided, weights, voters)
+            self._decide_package(code, decided, tabled, weights, voters)
         for code, (pending, decision) in decided.items():
             self._record(code, pending, decision)
         self.year += 1
@@ -153,11 +154,13 @@ class SCOModel(mesa.Model):
         decision = decide(value, self._tolerance(terms.sponsor), voters, self.params.capability[self.rows], terms, self.procedure)
         return self._pending(code, voters), decision
 
-    def _decide_package(self, lead: str, decided: dict, weights: NDArray, voters: NDArray[np.bool_]) -> None:
+    def _decide_package(self, lead: str, decided: dict, tabled: set[str], weights: NDArray, voters: NDArray[np.bool_]) -> None:
         """Where ``lead`` failed alone, offer it as a package with the proposals it links to.
 
         A linked proposal joins the package whether or not it is on the agenda alone; the package is
-        offered only where none of its parts is in force or already adopted alone this year.
+        offered only where none of its parts is in force or adopted this year. A linked proposal that
+        is not on the agenda is recorded every year its lead is (``not_decided`` where its package was
+        not offered), so the records never depend on which replicates run together.
         """
         pending, alone = decided[lead]
         partners = self.config.proposals[lead].links
@@ -165,12 +168,10 @@ class SCOModel(mesa.Model):
             return
         offered = pending & ~alone.adopted
         for code in partners:
+            available = decided[code][0] if code in tabled else self._pending(code, voters)
+            offered &= available
             if code in decided:
-                offered &= decided[code][0] & ~decided[code][1].adopted
-            else:
-                offered &= self._pending(code, voters)
-        if not offered.any():
-            return
+                offered &= ~decided[code][1].adopted
         parts = [lead, *partners]
         value = reduce(operator.add, (self._valuation(c, weights).scaled(self.config.proposals[c].ambition) for c in parts))
         lead_terms = self._terms(lead)
@@ -180,11 +181,15 @@ class SCOModel(mesa.Model):
         won = offered & package.adopted
         for code in parts:
             ambition = package.ambition * self.config.proposals[code].ambition
-            if code in decided:
+            as_part = _overlay(package, package, won, ambition)
+            if code in tabled:
                 part_pending, part = decided[code]
                 decided[code] = (part_pending, _overlay(part, package, won, ambition))
+            elif code in decided:  # also linked by an earlier lead this year
+                part_pending, part = decided[code]
+                decided[code] = (part_pending | offered, _choose(offered, as_part, part))
             else:  # decided only as part of the package, and only where it was offered
-                decided[code] = (offered, _overlay(package, package, won, ambition))
+                decided[code] = (offered, as_part)
 
     def _record(self, code: str, pending: NDArray[np.bool_], decision: Decision) -> None:
         status = np.where(decision.adopted, Status.ADOPTED, np.where(decision.route == Route.WITHDRAWN, Status.WITHDRAWN, Status.BLOCKED))
@@ -208,6 +213,19 @@ class SCOModel(mesa.Model):
         for candidate in self.config.proposals[code].admits:
             # an accession decided at this summit counts from the next summit's decisions on
             self.members[candidate].admit(adopted, self.year + 1)
+
+
+def _choose(where: NDArray[np.bool_], this: Decision, other: Decision) -> Decision:
+    """``this`` decision in the replicates ``where``, ``other`` elsewhere."""
+    pick = where[:, None]
+    return Decision(
+        adopted=np.where(where, this.adopted, other.adopted),
+        ambition=np.where(where, this.ambition, other.ambition),
+        route=np.where(where, this.route, other.route).astype(np.int8),
+        stance=np.where(pick, this.stance, other.stance).astype(np.int8),
+        initial_stance=np.where(pick, this.initial_stance, other.initial_stance).astype(np.int8),
+        side_payment=np.where(where, this.side_payment, other.side_payment),
+    )
 
 
 def _overlay(alone: Decision, package: Decision, where: NDArray[np.bool_], ambition: NDArray[np.float64]) -> Decision:

@@ -165,6 +165,8 @@ def aggregate(records: list[Record], names: dict[str, str]) -> Aggregates:
             voted = final != Stance.ABSENT
             if not voted.any():
                 continue
+            # shares of the decisions the member took part in (not those before it joined)
+            final, initial = final[voted], initial[voted]
             stances.append({"proposal": code, "member": actor, "decisions": int(decided.sum()), "voted": int(voted.sum()),
                             "objected": float((final == Stance.OBJECTION).mean()),
                             "reservation": float((final == Stance.RESERVATION).mean()),
@@ -207,7 +209,7 @@ def report(aggregates: Aggregates, member_names: dict[str, str], heading: str) -
                 lines.append(f"    {label + ':':<13} {listing}")
     lines.append("")
     lines.append("P(adopted): share of replicates in which the proposal was adopted in some year of the run.")
-    lines.append("Member shares: share of decisions (replicate x year) in which the member held that stance at the final offer.")
+    lines.append("Member shares: share of the decisions (replicate x year) a member voted in where it held that stance at the final offer.")
     return "\n".join(lines)
 
 

@@ -233,14 +233,19 @@ def load_scenario(
         raise ConfigError(base_path, "", "expected a mapping with dimensions, members and proposals")
     origins = _Origins(base_path)
     tree = copy.deepcopy(base)
-    settings = {"rules.decision": rule or spec.rule} if (rule or spec.rule) else {}
     for key, value in spec.set.items():
         _override(tree, key, value, origins, path, f"set.{key}")
-    for key, value in settings.items():
-        _override(tree, key, value, origins, path if not rule else "command line", "rule")
-    for key, value in (overrides or {}).items():
-        _override(tree, key, value, origins, "command line", f"--set {key}")
+    if spec.rule:
+        _override(tree, "rules.decision", spec.rule, origins, path, "rule")
 
+    def command_line() -> None:
+        """Command-line settings win over the scenario's, events included: re-applied after each."""
+        if rule:
+            _override(tree, "rules.decision", rule, origins, "command line", "--rule")
+        for key, value in (overrides or {}).items():
+            _override(tree, key, value, origins, "command line", f"--set {key}")
+
+    command_line()
     first = _validate(tree, origins)
     timeline = {spec.start: first}
     for index, event in enumerate(sorted(spec.events, key=lambda e: e.year)):
@@ -251,6 +256,7 @@ def load_scenario(
             _override(tree, key, value, origins, path, f"{where}.set.{key}")
         for code in event.accede:
             _accede(tree, code, event.year, origins, path, f"{where}.accede")
+        command_line()
         timeline[event.year] = _validate(tree, origins)
 
     agenda = tuple(spec.agenda) if spec.agenda is not None else tuple(first.proposals)

@@ -118,3 +118,19 @@ def test_python_dash_m_sim_is_the_same_cli(tmp_path):
 def test_every_shipped_scenario_is_valid(scenario, capsys):
     assert main(["check", str(scenario)]) == 0
     assert capsys.readouterr().out.startswith(f"ok: {scenario}")
+
+
+def test_command_line_settings_win_over_the_scenarios_events(tmp_path):
+    out = tmp_path / "r"
+    argv = ["run", str(BASELINE), "--replicates", "20", "--set", "members.russia.relations.china.dependence=0.9", "--out", str(out), "--quiet"]
+    assert main(argv) == 0
+    configuration = json.loads((out / "metadata.json").read_text())["configuration"]
+    # the 2022 event sets this dependence to 0.8; the command line says 0.9 throughout
+    assert {year: c["members"]["russia"]["relations"]["china"]["dependence"] for year, c in configuration.items()} == {
+        "2015": 0.9, "2018": 0.9, "2022": 0.9}
+
+
+def test_a_threshold_under_a_consensus_rule_is_refused_not_ignored(capsys):
+    assert main(["check", str(BASELINE), "--set", "rules.threshold=0.6"]) == 2
+    err = capsys.readouterr().err
+    assert "--set rules.threshold" in err and "not to consensus" in err

@@ -47,6 +47,12 @@ def test_replicates_do_not_depend_on_batching_or_on_each_other(baseline):
             np.testing.assert_array_equal(getattr(x, name)[150:160], getattr(y, name))
 
 
+def test_package_records_do_not_depend_on_batching():
+    # a linked proposal off the agenda is recorded whether or not its package was offered in a batch
+    scenario = load_scenario(ROOT / "scenarios" / "expansion-2015.yaml", replicates=200)
+    assert_same(simulate(scenario), simulate(scenario, batch=10))
+
+
 def test_replicates_differ(baseline):
     # the noise must make replicates differ somewhere, or 200 replicates would be one run 200 times
     stances = np.concatenate([r.stance for r in simulate(baseline)], axis=1)
