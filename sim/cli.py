@@ -46,6 +46,16 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--force", action="store_true", help="replace --out if it exists")
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
+    explain = commands.add_parser("explain", help="show why each member supports or objects to a proposal")
+    explain.add_argument("scenario", type=Path, help="scenario file (YAML)")
+    explain.add_argument("proposal", help="proposal code, e.g. free_trade_zone")
+    explain.add_argument("--year", type=int, help="year (default: the scenario's first)")
+    explain.add_argument("--replicates", type=int, default=400, help="replicates for the probabilities (default 400)")
+
+    validate = commands.add_parser("validate", help="run the historical cases and score the model against them")
+    validate.add_argument("cases", type=Path, nargs="*", help="case files (default: the project's validation/*.yaml)")
+    validate.add_argument("--replicates", type=int, help="replicates per case (default: each case's)")
+
     check = commands.add_parser("check", help="validate scenario files without running them")
     check.add_argument("scenarios", type=Path, nargs="+", help="scenario files (YAML)")
     _add_settings(check)
@@ -136,6 +146,32 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     return 0
 
 
+def _explain(args: argparse.Namespace) -> int:
+    from .explain import explain, format_explanation
+
+    if not 1 <= args.replicates <= MAX_REPLICATES:
+        raise ConfigError("command line", "--replicates", f"expected 1 to {MAX_REPLICATES:,}, got {args.replicates}")
+    print(format_explanation(explain(args.scenario, args.proposal, args.year, args.replicates)))
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from .validation import case_files, load_cases, run_case, table
+
+    if args.replicates is not None and not 10 <= args.replicates <= 100_000:
+        raise ConfigError("command line", "--replicates", f"expected 10 to 100,000, got {args.replicates}")
+    files = case_files(args.cases)
+    cases = [item for path in files for item in load_cases(path)]
+    if not cases:
+        raise UsageError("validate: no cases (none given and none in validation/)")
+    verdicts = [run_case(case, path, args.replicates) for case, path in cases]
+    first, first_file = cases[0]
+    scenario = load_scenario((first_file.parent / first.scenario).resolve())
+    names = {code: m.name for code, m in scenario.configuration(scenario.start).members.items()}
+    print(table(verdicts, names))
+    return 0 if all(v.passed for v in verdicts) else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``sco-sim``; returns the exit status."""
     argv = sys.argv[1:] if argv is None else argv
@@ -147,7 +183,9 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as done:  # --help and --version
         return int(done.code or 0)
     try:
-        return _check(args) if args.command == "check" else _run(args, ["sco-sim", *argv])
+        if args.command == "run":
+            return _run(args, ["sco-sim", *argv])
+        return {"check": _check, "explain": _explain, "validate": _validate}[args.command](args)
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -96,7 +96,7 @@ class SCOModel(mesa.Model):
         voters = np.stack([agent.votes(self.year) for agent in deciders], axis=1)
 
         decided: dict[str, tuple[NDArray[np.bool_], Decision]] = {}
-        for code in self.spec.agenda:
+        for code in self.spec.on_agenda(self.year):
             if self.config.proposals[code].is_tabled(self.year):
                 decided[code] = self._decide_alone(code, weights, voters)
         tabled = set(decided)

@@ -54,9 +54,10 @@ class ScenarioFile(Strict):
     rule: Rule | None = None
     replicates: Annotated[int, Field(ge=1, le=MAX_REPLICATES)] = 100
     seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
-    agenda: list[Code] | None = None
+    agenda: list[Code] | dict[Year, list[Code]] | None = None
     set: dict[str, Any] = {}
     events: list[Event] = []
+    base_events: bool = True  # apply the base configuration's timeline of events
 
 
 @dataclass(frozen=True)
@@ -70,16 +71,21 @@ class Scenario:
     end: int
     replicates: int
     seed: int
-    agenda: tuple[str, ...]
+    agenda: tuple[str, ...]  # every proposal that can come up
     timeline: dict[int, Configuration]  # the configuration from each year on (start and event years)
-    events: tuple[Event, ...]
+    events: tuple[Event, ...]  # the events applied, the base configuration's and the scenario's
     source: dict[str, Any] = field(repr=False)  # the scenario as written, for the metadata
     digest: str = ""
+    schedule: dict[int, tuple[str, ...]] | None = None  # the agenda year by year, where the scenario gives one
 
     @property
     def years(self) -> range:
         """The years the run steps through (one summit a year)."""
         return range(self.start, self.end + 1)
+
+    def on_agenda(self, year: int) -> tuple[str, ...]:
+        """The proposals on the agenda in ``year`` (each also subject to its own ``tabled`` years)."""
+        return self.agenda if self.schedule is None else self.schedule.get(year, ())
 
     def configuration(self, year: int) -> Configuration:
         """The configuration in force in ``year``."""
@@ -209,8 +215,16 @@ def load_scenario(
     replicates: int | None = None,
     seed: int | None = None,
     rule: Rule | None = None,
+    years: tuple[int, int] | None = None,
+    agenda: list[str] | None = None,
 ) -> Scenario:
-    """Read, resolve and validate a scenario file; command-line settings take precedence."""
+    """Read, resolve and validate a scenario file; the keyword settings take precedence over it.
+
+    The configuration in force in a year is built in layers, each overriding those before it: the
+    base configuration, the base's events up to that year, the scenario's ``set``, the scenario's
+    events up to that year, and the command line (``rule``, ``overrides``). ``years`` narrows the run
+    to part of the scenario's span; ``agenda`` replaces the scenario's agenda.
+    """
     path = Path(path)
     raw = read_yaml(path)
     if not isinstance(raw, dict):
@@ -223,6 +237,9 @@ def load_scenario(
         raise ConfigError(path, "end", f"expected a year from start ({spec.start}) on, got {spec.end}")
     if spec.end - spec.start + 1 > MAX_YEARS:
         raise ConfigError(path, "end", f"at most {MAX_YEARS} years in one run")
+    start, end = years or (spec.start, spec.end)
+    if not spec.start <= start <= end <= spec.end:
+        raise ConfigError(path, "start", f"the years {start}-{end} asked for lie outside the scenario's {spec.start}-{spec.end}")
 
     base_path = (path.parent / spec.base).resolve()
     if not base_path.is_file():
@@ -231,52 +248,98 @@ def load_scenario(
     base = read_yaml(base_path)
     if not isinstance(base, dict):
         raise ConfigError(base_path, "", "expected a mapping with dimensions, members and proposals")
-    origins = _Origins(base_path)
-    tree = copy.deepcopy(base)
-    for key, value in spec.set.items():
-        _override(tree, key, value, origins, path, f"set.{key}")
-    if spec.rule:
-        _override(tree, "rules.decision", spec.rule, origins, path, "rule")
-
-    def command_line() -> None:
-        """Command-line settings win over the scenario's, events included: re-applied after each."""
-        if rule:
-            _override(tree, "rules.decision", rule, origins, "command line", "--rule")
-        for key, value in (overrides or {}).items():
-            _override(tree, key, value, origins, "command line", f"--set {key}")
-
-    command_line()
-    first = _validate(tree, origins)
-    timeline = {spec.start: first}
-    for index, event in enumerate(sorted(spec.events, key=lambda e: e.year)):
-        where = f"events[{spec.events.index(event)}]"
+    base_events = _events(base.pop("events", []), base_path) if spec.base_events else []
+    base.pop("events", None)
+    _validate(copy.deepcopy(base), _Origins(base_path))  # the base as written, before anything overrides it
+    own = [(event, path, f"events[{index}]") for index, event in enumerate(spec.events)]
+    for event, _, where in own:
         if not spec.start <= event.year <= spec.end:
             raise ConfigError(path, f"{where}.year", f"expected a year from {spec.start} to {spec.end}, got {event.year}")
-        for key, value in event.set.items():
-            _override(tree, key, value, origins, path, f"{where}.set.{key}")
-        for code in event.accede:
-            _accede(tree, code, event.year, origins, path, f"{where}.accede")
-        command_line()
-        timeline[event.year] = _validate(tree, origins)
+    command_line = [("command line", "--rule", {"rules.decision": rule} if rule else {}),
+                    ("command line", "--set", overrides or {})]
+    scenario_set = [(path, "set", spec.set), (path, "rule:", {"rules.decision": spec.rule} if spec.rule else {})]
 
-    agenda = tuple(spec.agenda) if spec.agenda is not None else tuple(first.proposals)
-    for code in agenda:
-        if code not in first.proposals:
-            raise ConfigError(path, f"agenda.{code}", f"unknown proposal '{code}' (expected one of: {', '.join(sorted(first.proposals))})")
+    def configuration(year: int) -> Configuration:
+        tree, origins = copy.deepcopy(base), _Origins(base_path)
+        _apply_events(tree, origins, base_events, year)
+        _apply(tree, origins, scenario_set)
+        _apply_events(tree, origins, own, year)
+        _apply(tree, origins, command_line)
+        return _validate(tree, origins)
+
+    changes = sorted({event.year for event, _, _ in base_events + own if start < event.year <= end})
+    timeline = {year: configuration(year) for year in (start, *changes)}
+    first = timeline[start]
+
+    chosen = agenda if agenda is not None else spec.agenda
+    _check_agenda(chosen, first, path)
+    schedule = None
+    if chosen is None:
+        in_play = tuple(first.proposals)
+    elif isinstance(chosen, list):
+        in_play = tuple(chosen)
+    else:
+        schedule = {year: tuple(codes) for year, codes in chosen.items()}
+        in_play = tuple(dict.fromkeys(code for codes in schedule.values() for code in codes))
+    applied = [event for event, _, _ in sorted(base_events + own, key=lambda item: item[0].year) if event.year <= end]
     return Scenario(
         name=spec.name,
         description=spec.description,
         path=path,
-        start=spec.start,
-        end=spec.end,
+        start=start,
+        end=end,
         replicates=replicates if replicates is not None else spec.replicates,
         seed=seed if seed is not None else spec.seed,
-        agenda=agenda,
+        agenda=in_play,
         timeline=timeline,
-        events=tuple(sorted(spec.events, key=lambda e: e.year)),
+        events=tuple(applied),
         source=raw,
         digest=hashlib.sha256(path.read_bytes()).hexdigest(),
+        schedule=schedule,
     )
+
+
+Layer = tuple[Path | str, str, dict[str, Any]]  # (file, key label, {dotted path: value})
+
+
+def _apply(tree: dict[str, Any], origins: _Origins, layers: list[Layer]) -> None:
+    for file, label, values in layers:
+        for key, value in values.items():
+            _override(tree, key, value, origins, file, f"{label} {key}" if label.startswith("--") else f"{label}.{key}")
+
+
+def _apply_events(tree: dict[str, Any], origins: _Origins, events: list[tuple[Event, Path, str]], year: int) -> None:
+    """Apply the events of ``year`` and before, in order of year (then as listed)."""
+    for event, file, where in sorted(events, key=lambda item: item[0].year):
+        if event.year > year:
+            continue
+        _apply(tree, origins, [(file, f"{where}.set", event.set)])
+        for code in event.accede:
+            _accede(tree, code, event.year, origins, file, f"{where}.accede")
+
+
+def _events(raw: Any, file: Path) -> list[tuple[Event, Path, str]]:
+    """A list of events, validated, each with its file and key."""
+    if not isinstance(raw, list):
+        raise ConfigError(file, "events", f"expected a list of events, found {type(raw).__name__}")
+    events = []
+    for index, item in enumerate(raw):
+        try:
+            events.append((Event.model_validate(item), file, f"events[{index}]"))
+        except ValidationError as error:
+            problem = _config_error(error, _Origins(file))
+            raise ConfigError(file, f"events[{index}].{problem.key}".rstrip("."), problem.message) from None
+    return events
+
+
+def _check_agenda(agenda: list[str] | dict[int, list[str]] | None, config: Configuration, path: Path) -> None:
+    """Every proposal on the agenda (a list, or lists by year) must be in the configuration."""
+    by_year = {} if agenda is None else {0: agenda} if isinstance(agenda, list) else agenda
+    for year, codes in by_year.items():
+        for code in codes:
+            if code not in config.proposals:
+                key = f"agenda.{year}.{code}" if year else f"agenda.{code}"
+                raise ConfigError(path, key, f"unknown proposal '{code}' (expected one of: {', '.join(sorted(config.proposals))})")
 
 
 def _override(tree: dict[str, Any], key: str, value: Any, origins: _Origins, file: Path | str, label: str) -> None:

@@ -30,19 +30,19 @@ def test_run_writes_the_tidy_table_aggregates_and_metadata(demo):
     table = pd.read_parquet(demo / "outcomes.parquet")
     assert list(table.columns) == ["replicate", "year", "proposal", "status", "ambition", "route", "objectors",
                                    "reservations", "stood_aside", "participants", "initial_objectors", "side_payment"]
-    # one row per replicate x year x tabled proposal: FTZ and bank every year 2015-2024, the 2030 strategy in 2023
-    assert len(table) == 300 * (10 + 10 + 1)
+    # one row per replicate x year x tabled proposal: the FTZ, the bank and the energy framework every year 2015-2024
+    assert len(table) == 300 * 10 * 3
     assert not table.duplicated(["replicate", "year", "proposal"]).any()
     adopted = table[table.status == "adopted"]
     assert adopted.ambition.between(0, 1).all() and table[table.status != "adopted"].ambition.isna().all()
     assert (adopted.objectors == "").all()  # under consensus nothing is adopted over an objection
     summary = pd.read_csv(demo / "summary.csv")
-    assert set(summary.proposal) == {"free_trade_zone", "sco_bank", "development_strategy_2030"}
+    assert set(summary.proposal) == {"free_trade_zone", "sco_bank", "energy_framework"}
     assert (summary.ci_low <= summary.p_adopted).all() and (summary.p_adopted <= summary.ci_high).all()
     meta = json.loads((demo / "metadata.json").read_text())
     assert meta["seed"] == 7 and meta["replicates"] == 300
     assert meta["versions"]["sco-sim"] and meta["versions"]["mesa"].startswith("3.5")
-    assert meta["configuration"]["2015"]["members"]["russia"]["weights"]["economic"] == 0.3
+    assert meta["configuration"]["2015"]["members"]["russia"]["weights"]["economic"] == 0.4  # after the 2014 event
     assert meta["configuration"]["2022"]["members"]["russia"]["weights"]["economic"] == 0.5
     assert meta["scenario"]["as_written"]["name"] == "baseline"
 

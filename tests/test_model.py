@@ -129,7 +129,7 @@ def test_events_change_alignment_in_their_year(write_scenario):
                           events=[{"year": 2022, "set": {"members.russia.relations.china.dependence": 1.0,
                                                          "members.russia.weights.economic": 0.9}}])
     scenario = load_scenario(path)
-    assert scenario.configuration(2021).members["russia"].weights["economic"] == 0.3
+    assert scenario.configuration(2021).members["russia"].weights["economic"] == 0.4  # the base timeline's 2014 value
     assert scenario.configuration(2022).members["russia"].weights["economic"] == 0.9
     records = SCOModel(scenario).run()
     russia = records[0].actors.index("russia")

@@ -32,6 +32,8 @@ def test_every_calibrated_number_has_a_source():
         paths = ["sponsor", *(f"effects.{d}" for d in proposal.effects), *(f"gains.{m}" for m in proposal.gains)]
         paths += ["min_ambition"] if proposal.min_ambition is not None else []
         paths += ["side_payment"] if proposal.side_payment else []
+        paths += ["participation"] if proposal.participation != "all" else []
+        paths += [name for name in ("links", "admits", "tabled") if getattr(proposal, name)]
         missing += [f"proposals.{code}.{p}" for p in paths if not _cited(proposal.sources, p)]
     missing += [f"dimensions.{d}" for d, dim in config.dimensions.items() if not dim.source]
     assert not missing, "uncited values: " + ", ".join(missing)
