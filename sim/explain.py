@@ -50,7 +50,7 @@ class Explanation:
     outcome: str  # without noise
     p_adopted: float  # with noise
     replicates: int
-    objected: dict[str, float]
+    objected: dict[str, float]  # member name -> share of replicates in which it objected
 
 
 def explain(path: Path, proposal: str, year: int | None = None, replicates: int = 400) -> Explanation:
@@ -66,7 +66,8 @@ def explain(path: Path, proposal: str, year: int | None = None, replicates: int 
                              agenda=[proposal], replicates=replicates)
     records = [r for r in simulate(scenario) if r.proposal == proposal]
     summary = aggregate(records, {})
-    objected = dict(zip(summary.stances.member, summary.stances.objected, strict=True)) if len(summary.stances) else {}
+    names = {code: member.name for code, member in config.members.items()}
+    objected = {names[m]: v for m, v in zip(summary.stances.member, summary.stances.objected, strict=True)} if len(summary.stances) else {}
     views, outcome = _views(config, proposal, year)
     spec = config.proposals[proposal]
     return Explanation(proposal, spec.name, config.members[spec.sponsor].name, year, config.rules.decision, spec.ambition,
