@@ -7,6 +7,7 @@ expected); 1 an unexpected internal error (reported in one line; ``--debug`` sho
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import time
@@ -16,6 +17,7 @@ from typing import Any
 import yaml
 
 from . import __version__
+from .design import METHODS
 from .engine import RULES
 from .scenario import MAX_REPLICATES, ConfigError, Scenario, _StrictLoader, load_scenario
 
@@ -56,16 +58,37 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("cases", type=Path, nargs="*", help="case files (default: the project's validation/*.yaml)")
     validate.add_argument("--replicates", type=int, help="replicates per case (default: each case's)")
 
+    sweep = commands.add_parser("sweep", help="run a scenario over a design of parameter values")
+    sweep.add_argument("scenario", type=Path, nargs="?", help="scenario file (YAML); not needed with --resume")
+    sweep.add_argument("--param", action="append", default=[], metavar="PATH=VALUES",
+                       help="a parameter by dotted path (rule = rules.decision): a,b,c or start:stop:count or U(low,high); repeatable")
+    sweep.add_argument("--method", choices=METHODS, default="grid", help="design (default grid)")
+    sweep.add_argument("--samples", type=int, help="samples for random, lhs, sobol (a power of 2) and morris (trajectories)")
+    _add_settings(sweep, rule=False)
+    sweep.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="local worker processes (default: one per core)")
+    sweep.add_argument("--scheduler", help="a Dask scheduler's address (tcp://host:8786) to run on instead")
+    sweep.add_argument("--chunk-size", type=int, help="points per task (default: about 20,000 runs per task)")
+    sweep.add_argument("--common-noise", action="store_true",
+                       help="give every point the same replicate noise (common random numbers; best for sensitivity analysis)")
+    sweep.add_argument("--out", type=Path, help="output folder (default: a new folder under results/)")
+    sweep.add_argument("--resume", type=Path, metavar="DIR", help="finish the interrupted sweep in DIR")
+    sweep.add_argument("--force", action="store_true", help="replace --out if it exists")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+
+    sensitivity = commands.add_parser("sensitivity", help="Sobol or Morris indices of a finished sweep")
+    sensitivity.add_argument("folder", type=Path, help="the sweep's folder")
+
     check = commands.add_parser("check", help="validate scenario files without running them")
     check.add_argument("scenarios", type=Path, nargs="+", help="scenario files (YAML)")
     _add_settings(check)
     return parser
 
 
-def _add_settings(parser: argparse.ArgumentParser) -> None:
+def _add_settings(parser: argparse.ArgumentParser, rule: bool = True) -> None:
     parser.add_argument("--replicates", type=int, help=f"replicates (1 to {MAX_REPLICATES:,}); default: the scenario's")
     parser.add_argument("--seed", type=int, help="root seed; default: the scenario's")
-    parser.add_argument("--rule", choices=RULES, help="decision rule; default: the scenario's")
+    if rule:
+        parser.add_argument("--rule", choices=RULES, help="decision rule; default: the scenario's")
     parser.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
                         help="override a value of the configuration by dotted path (repeatable)")
 
@@ -88,7 +111,7 @@ def _load(path: Path, args: argparse.Namespace) -> Scenario:
         raise ConfigError("command line", "--replicates", f"expected 1 to {MAX_REPLICATES:,}, got {args.replicates}")
     if args.seed is not None and not 0 <= args.seed < 2**63:
         raise ConfigError("command line", "--seed", f"expected a whole number from 0 to 2**63-1, got {args.seed}")
-    return load_scenario(path, overrides=_overrides(args.set), replicates=args.replicates, seed=args.seed, rule=args.rule)
+    return load_scenario(path, overrides=_overrides(args.set), replicates=args.replicates, seed=args.seed, rule=getattr(args, "rule", None))
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -172,6 +195,134 @@ def _validate(args: argparse.Namespace) -> int:
     return 0 if all(v.passed for v in verdicts) else 1
 
 
+def _sweep(args: argparse.Namespace) -> int:
+    from . import sweep
+    from .design import design, parse_parameter
+
+    if args.resume is not None:
+        if args.scenario or args.param or args.out:
+            raise UsageError("command line: --resume DIR takes no scenario, --param or --out: the sweep's manifest holds them")
+        folder = args.resume
+        plan, points = sweep.open_sweep(folder)
+        if not Path(plan.scenario).is_file() or _sha256(Path(plan.scenario)) != plan.scenario_sha256:
+            raise ConfigError(plan.scenario, "", "the scenario file changed (or is gone) since the sweep began; start a new sweep")
+    else:
+        if args.scenario is None:
+            raise UsageError("command line: sweep needs a scenario file (or --resume DIR)")
+        if args.workers < 1:
+            raise ConfigError("command line", "--workers", f"expected at least 1, got {args.workers}")
+        scenario = _load(args.scenario, args)
+        parameters = [parse_parameter(text) for text in args.param]
+        points = design(parameters, args.method, args.samples, scenario.seed)
+        overrides = _overrides(args.set)
+        _check_parameter_values(args.scenario, overrides, parameters, points)
+        width = 1 if args.scheduler is None and args.workers <= 1 else args.workers
+        chunk = args.chunk_size or max(1, min(-(-20_000 // scenario.replicates), -(-len(points) // (4 * width))))
+        if chunk < 1:
+            raise ConfigError("command line", "--chunk-size", f"expected at least 1, got {chunk}")
+        plan = sweep.Plan(str(args.scenario.resolve()), scenario.digest, [vars(p) for p in parameters], args.method,
+                          args.samples, scenario.seed, scenario.replicates, len(points), chunk, overrides, args.common_noise)
+        folder = args.out or _new_folder(f"sweep-{scenario.name}")
+        if folder.exists() and not folder.is_dir():
+            raise UsageError(f"{folder}: --out: exists and is not a folder")
+        sweep.create(folder, plan, points, force=args.force)
+    executor, close, width = sweep.make_executor(args.workers, args.scheduler)
+    started = time.monotonic()
+    try:
+        with _progress(plan.points, len(points) - _remaining(folder, plan), args.quiet) as bar:
+            sweep.execute(folder, plan, points, executor, in_flight=2 * width, progress=bar.update)
+    except KeyboardInterrupt:
+        close()
+        print(f"interrupted; the finished chunks are kept in {folder}/; finish with: sco-sim sweep --resume {folder}", file=sys.stderr)
+        return 130
+    close()
+    merged = sweep.merge(folder)
+    if not args.quiet:
+        print(_sweep_report(plan, merged, time.monotonic() - started, folder))
+    failures = merged["failures"]
+    if len(failures):
+        print(f"error: {len(failures)} of {plan.points} points failed; first: point {failures.point.iloc[0]}: {failures.error.iloc[0]} "
+              f"(all in {folder}/failures.parquet)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _remaining(folder: Path, plan: Any) -> int:
+    from .sweep import done_chunks
+
+    chunks = plan.chunks()
+    return sum(len(chunks[n]) for n in range(len(chunks)) if n not in done_chunks(folder))
+
+
+def _check_parameter_values(path: Path, overrides: dict[str, Any], parameters: list[Any], points: list[dict[str, Any]]) -> None:
+    """Try each value of each parameter once, in the first point of the design that has it, before the sweep starts.
+
+    A typo or an out-of-range value stops the sweep here; a point that fails only for its particular
+    combination of values is recorded as failed when it runs, and the others go on.
+    """
+    tried: set[tuple[str, str]] = set()
+    for point in points:
+        fresh = [(p, point[p.path]) for p in parameters if (p.path, repr(point[p.path])) not in tried]
+        if not fresh:
+            continue
+        tried.update((p.path, repr(value)) for p, value in fresh)
+        try:
+            load_scenario(path, overrides={**overrides, **point}, replicates=1)
+        except ConfigError as error:
+            culprit = next((f"{p.label}={value}" for p, value in fresh if error.key.endswith(p.path) or p.path in error.key), None)
+            where = f"--param {culprit}" if culprit else "--param"
+            raise ConfigError("command line", where, f"{error.key}: {error.message}") from None
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _new_folder(name: str) -> Path:
+    from .results import new_run_folder
+
+    return new_run_folder(RESULTS, name, time.strftime("%Y%m%d-%H%M%S"))
+
+
+def _progress(total: int, done: int, quiet: bool) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, initial=done, unit="point", file=sys.stderr, disable=quiet or None, dynamic_ncols=True)
+
+
+def _sweep_report(plan: Any, merged: dict[str, Any], seconds: float, folder: Path) -> str:
+    summary = merged["summary"]
+    runs = plan.points * plan.replicates
+    lines = [f"Sweep of {plan.points:,} points x {plan.replicates:,} replicates ({runs:,} runs) in {seconds:.1f} s "
+             f"({runs / max(seconds, 1e-9):,.0f} runs/s); method {plan.method}", ""]
+    if len(summary):
+        names = [p["path"] for p in plan.parameters]
+        if plan.points <= 30:
+            wide = summary.pivot_table(index=["point", *names], columns="proposal", values="p_adopted", sort=False)
+            lines.append("P(adopted) by point:")
+            lines.append(wide.reset_index().drop(columns="point").to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        else:
+            spread = summary.groupby("proposal", sort=False).p_adopted.describe()[["min", "50%", "max"]]
+            lines.append("P(adopted) across points (min, median, max):")
+            lines.append(spread.to_string(float_format=lambda v: f"{v:.3f}"))
+    lines += ["", f"Results in {folder}/ (summary.parquet: per point and proposal; by_year.parquet; stances.parquet)"]
+    return "\n".join(lines)
+
+
+def _sensitivity(args: argparse.Namespace) -> int:
+    from .sensitivity import analyse, format_indices
+    from .sweep import _atomic_parquet
+
+    table = analyse(args.folder)
+    _atomic_parquet(table, args.folder / "sensitivity.parquet")
+    table.to_csv(args.folder / "sensitivity.csv", index=False)
+    print(format_indices(table))
+    print(f"\nWritten to {args.folder}/sensitivity.csv")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``sco-sim``; returns the exit status."""
     argv = sys.argv[1:] if argv is None else argv
@@ -185,7 +336,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _run(args, ["sco-sim", *argv])
-        return {"check": _check, "explain": _explain, "validate": _validate}[args.command](args)
+        return {"check": _check, "explain": _explain, "validate": _validate, "sweep": _sweep,
+                "sensitivity": _sensitivity}[args.command](args)
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -195,6 +347,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; nothing was written", file=sys.stderr)
         return 130
+    except FileExistsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     except OSError as error:
         print(f"error: {error.filename or ''}: {error.strerror or error}", file=sys.stderr)
         return 2

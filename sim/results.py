@@ -179,7 +179,9 @@ def aggregate(records: list[Record], names: dict[str, str]) -> Aggregates:
             in_force |= now
             by_year.append({"proposal": code, "year": r.year, "decided": int(decided_now.sum()),
                             "p_adopted": float(now.sum() / max(int(decided_now.sum()), 1)),
-                            "ci_low": float(low), "ci_high": float(high), "in_force": float(in_force.mean())})
+                            "ci_low": float(low), "ci_high": float(high),
+                            "mean_ambition": float(r.ambition[now].mean()) if now.any() else float("nan"),
+                            "in_force": float(in_force.mean())})
     return Aggregates(pd.DataFrame(summary), pd.DataFrame(stances), pd.DataFrame(by_year))
 
 

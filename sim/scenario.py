@@ -95,7 +95,7 @@ class Scenario:
 # --- YAML -----------------------------------------------------------------------------------------
 
 
-class _StrictLoader(yaml.SafeLoader):
+class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parser where installed: 20x faster
     """A safe loader that refuses duplicate keys (PyYAML would keep the last one silently)."""
 
 
@@ -115,7 +115,29 @@ _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _m
 
 
 def read_yaml(path: Path) -> Any:
-    """Read a YAML file with a safe loader; any problem becomes a one-line :class:`ConfigError`."""
+    """Read a YAML file with a safe loader; any problem becomes a one-line :class:`ConfigError`.
+
+    Parsed files are cached by path, size and modification time (a sweep reads the same files for
+    every point); each call returns its own copy.
+    """
+    try:
+        stat = path.stat()
+    except OSError:
+        stat = None
+    key = (str(path), stat.st_size, stat.st_mtime_ns) if stat else None
+    if key is not None and key in _PARSED:
+        return copy.deepcopy(_PARSED[key])
+    document = _parse_yaml(path)
+    if key is not None:
+        _PARSED.clear() if len(_PARSED) > 64 else None
+        _PARSED[key] = copy.deepcopy(document)
+    return document
+
+
+_PARSED: dict[tuple[str, int, int], Any] = {}
+
+
+def _parse_yaml(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -1,0 +1,147 @@
+"""Experimental designs: which points of parameter space a sweep runs.
+
+A parameter is a dotted path into the resolved configuration (``rule`` is short for
+``rules.decision``) with its values given as a list (``a,b,c``), a range (``start:stop:count``), or a
+distribution for sampling (``U(low,high)``). A design turns the parameters into points:
+
+- ``grid``: every combination of the listed values (full factorial);
+- ``random``: ``samples`` independent draws;
+- ``lhs``: a Latin hypercube of ``samples`` points;
+- ``sobol``: Saltelli's scheme for Sobol indices (``samples`` x (k + 2) points), via SALib;
+- ``morris``: ``samples`` Morris trajectories (``samples`` x (k + 1) points), via SALib.
+
+A design depends only on the parameters, the method, the number of samples and the seed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import yaml
+
+from .scenario import ConfigError, _StrictLoader
+
+Method = Literal["grid", "random", "lhs", "sobol", "morris"]
+METHODS: tuple[Method, ...] = ("grid", "random", "lhs", "sobol", "morris")
+ALIASES = {"rule": "rules.decision"}
+#: Points one sweep may have; at 500 replicates each that is 5 billion runs.
+MAX_POINTS = 10_000_000
+
+_RANGE = re.compile(r"^\s*([-+0-9.eE]+)\s*:\s*([-+0-9.eE]+)\s*:\s*([0-9]+)\s*$")
+_UNIFORM = re.compile(r"^\s*U\(\s*([-+0-9.eE]+)\s*,\s*([-+0-9.eE]+)\s*\)\s*$")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One swept parameter: its path and either its values or the bounds of a uniform distribution."""
+
+    path: str
+    values: tuple[Any, ...] | None = None
+    bounds: tuple[float, float] | None = None
+
+    @property
+    def label(self) -> str:
+        """The name the user wrote (``rule`` stays ``rule``)."""
+        return next((alias for alias, path in ALIASES.items() if path == self.path), self.path)
+
+
+def parse_parameter(text: str) -> Parameter:
+    """``path=a,b,c``, ``path=start:stop:count`` or ``path=U(low,high)``."""
+    path, sep, spec = text.partition("=")
+    path = path.strip()
+    if not sep or not path or not spec.strip():
+        raise ConfigError("command line", f"--param {text}", "expected PATH=VALUES: a,b,c or start:stop:count or U(low,high)")
+    path = ALIASES.get(path, path)
+    where = f"--param {path}"
+    if match := _UNIFORM.match(spec):
+        low, high = float(match[1]), float(match[2])
+        if not low < high:
+            raise ConfigError("command line", where, f"U(low,high) needs low < high, got U({low},{high})")
+        return Parameter(path, bounds=(low, high))
+    if match := _RANGE.match(spec):
+        start, stop, count = float(match[1]), float(match[2]), int(match[3])
+        if count < 1:
+            raise ConfigError("command line", where, "a range start:stop:count needs a count of at least 1")
+        return Parameter(path, values=tuple(float(v) for v in np.linspace(start, stop, count)))
+    values = []
+    for item in spec.split(","):
+        try:
+            values.append(yaml.load(item.strip(), Loader=_StrictLoader))  # noqa: S506 - a SafeLoader
+        except yaml.YAMLError:
+            raise ConfigError("command line", where, f"value {item.strip()!r} is not a valid YAML value") from None
+    if any(v is None or isinstance(v, dict | list) for v in values):
+        raise ConfigError("command line", where, "expected plain values separated by commas")
+    return Parameter(path, values=tuple(values))
+
+
+def design(parameters: list[Parameter], method: Method, samples: int | None, seed: int) -> list[dict[str, Any]]:
+    """The points of the design: one mapping {path: value} each, in a fixed order."""
+    if not parameters:
+        raise ConfigError("command line", "--param", "a sweep needs at least one --param")
+    paths = [p.path for p in parameters]
+    if len(set(paths)) < len(paths):
+        raise ConfigError("command line", "--param", "each parameter may be given once")
+    if method == "grid":
+        continuous = [p.label for p in parameters if p.values is None]
+        if continuous:
+            raise ConfigError("command line", f"--param {continuous[0]}", "the grid method needs listed values or a range, not a distribution")
+        if samples is not None:
+            raise ConfigError("command line", "--samples", "the grid method takes no --samples (its size is the product of the values)")
+        size = int(np.prod([len(p.values or ()) for p in parameters], dtype=float))
+        _check_size(size)
+        return [dict(zip(paths, combo, strict=True)) for combo in itertools.product(*(p.values or () for p in parameters))]
+    if samples is None or samples < 1:
+        raise ConfigError("command line", "--samples", f"the {method} method needs --samples N (N >= 1)")
+    if method in ("sobol", "morris"):
+        return _salib(parameters, method, samples, seed)
+    rng = np.random.default_rng(seed)
+    _check_size(samples)
+    if method == "random":
+        unit = rng.random((samples, len(parameters)))
+    else:  # Latin hypercube: one point in each of `samples` strata per dimension, strata shuffled
+        strata = np.stack([rng.permutation(samples) for _ in parameters], axis=1)
+        unit = (strata + rng.random((samples, len(parameters)))) / samples
+    return [{p.path: _from_unit(p, u) for p, u in zip(parameters, row, strict=True)} for row in unit]
+
+
+def _from_unit(parameter: Parameter, u: float) -> Any:
+    """Map u in [0, 1) to the parameter: uniformly within its bounds, or to one of its listed values."""
+    if parameter.bounds is not None:
+        low, high = parameter.bounds
+        return float(low + u * (high - low))
+    values = parameter.values or ()
+    return values[min(int(u * len(values)), len(values) - 1)]
+
+
+def salib_problem(parameters: list[Parameter]) -> dict[str, Any]:
+    """The SALib problem definition of continuous parameters."""
+    listed = [p.label for p in parameters if p.bounds is None]
+    if listed:
+        raise ConfigError("command line", f"--param {listed[0]}", "Sobol and Morris need a distribution U(low,high) for every parameter")
+    return {"num_vars": len(parameters), "names": [p.path for p in parameters], "bounds": [list(p.bounds or ()) for p in parameters]}
+
+
+def _salib(parameters: list[Parameter], method: Method, samples: int, seed: int) -> list[dict[str, Any]]:
+    problem = salib_problem(parameters)
+    k = len(parameters)
+    _check_size(samples * (k + 2 if method == "sobol" else k + 1))
+    if method == "sobol":
+        from SALib.sample import sobol
+
+        if samples & (samples - 1):
+            raise ConfigError("command line", "--samples", f"Sobol sampling needs a power of 2, got {samples}")
+        matrix = sobol.sample(problem, samples, calc_second_order=False, seed=seed)
+    else:
+        from SALib.sample import morris
+
+        matrix = morris.sample(problem, samples, num_levels=4, seed=seed)
+    return [{path: float(v) for path, v in zip(problem["names"], row, strict=True)} for row in matrix]
+
+
+def _check_size(size: float) -> None:
+    if size > MAX_POINTS:
+        raise ConfigError("command line", "--param", f"the design has {size:,.0f} points; at most {MAX_POINTS:,} are allowed")

@@ -1,0 +1,254 @@
+"""Parameter sweeps: many points of a design, each run for many replicates, streamed to disk.
+
+The folder of a sweep holds
+
+- ``sweep.json``: the manifest (scenario, parameters, method, seeds, replicates, chunking, versions);
+- ``design.parquet``: the points, one row each, with their parameter values;
+- ``chunks/NNNNNN.*.parquet``: the aggregates of each chunk of points, written when the chunk
+  finishes (the ``.summary`` file last, atomically, marks the chunk done);
+- ``summary.parquet``, ``by_year.parquet``, ``stances.parquet``, ``failures.parquet``: all chunks
+  merged, once every chunk is done.
+
+A chunk is a pure function of the manifest and its points: each point's seed derives from the root
+seed and the point's number, each replicate's draws from that seed and the replicate's number. So the
+numbers do not depend on the executor, the number of workers or the order in which chunks finish,
+and ``--resume`` finishes an interrupted sweep without redoing or duplicating anything.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import traceback
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import __version__, streams
+from .design import Parameter
+from .results import aggregate
+from .runner import simulate
+from .scenario import ConfigError, load_scenario
+
+MANIFEST = "sweep.json"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything that determines a sweep's numbers; stored as its manifest."""
+
+    scenario: str  # absolute path
+    scenario_sha256: str
+    parameters: list[dict[str, Any]]  # Parameter fields
+    method: str
+    samples: int | None
+    seed: int
+    replicates: int
+    points: int
+    chunk_size: int
+    overrides: dict[str, Any]  # --set, applied at every point under the point's own values
+    common_noise: bool = False  # every point gets the same replicate noise (common random numbers)
+    version: str = __version__
+
+    def seed_of(self, point: int) -> int:
+        """The seed of a point: its own (a hash of the root seed and its number), or the root seed for all."""
+        return self.seed if self.common_noise else point_seed(self.seed, point)
+
+    def chunks(self) -> list[range]:
+        """The points of each chunk, in order."""
+        return [range(start, min(start + self.chunk_size, self.points)) for start in range(0, self.points, self.chunk_size)]
+
+
+def point_seed(root: int, point: int) -> int:
+    """The seed of a point: a hash of the root seed and the point's number."""
+    return int(streams._key(root, ("point", point)) >> np.uint64(1))
+
+
+def run_chunk(plan: Plan, points: list[tuple[int, dict[str, Any]]]) -> dict[str, pd.DataFrame]:
+    """Run the points of one chunk; a point that fails is recorded with its error, the others go on."""
+    tables: dict[str, list[pd.DataFrame]] = {"summary": [], "by_year": [], "stances": [], "failures": []}
+    for index, values in points:
+        try:
+            scenario = load_scenario(Path(plan.scenario), overrides={**plan.overrides, **values},
+                                     replicates=plan.replicates, seed=plan.seed_of(index))
+            result = aggregate(simulate(scenario), {})
+        except Exception as error:  # noqa: BLE001 - recorded per point, reported at the end
+            message = str(error) if isinstance(error, ConfigError) else f"{type(error).__name__}: {error}"
+            tables["failures"].append(pd.DataFrame({"point": [index], "error": [message],
+                                                    "detail": ["" if isinstance(error, ConfigError) else traceback.format_exc(limit=3)]}))
+            continue
+        for name in ("summary", "by_year", "stances"):
+            frame = getattr(result, name).drop(columns=["name"], errors="ignore")
+            frame.insert(0, "point", index)
+            tables[name].append(frame)
+    return {name: pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({"point": pd.Series(dtype=int)})
+            for name, frames in tables.items()}
+
+
+# --- the folder -----------------------------------------------------------------------------------
+
+
+def _atomic_parquet(frame: pd.DataFrame, path: Path) -> None:
+    """Write a table so that a crash never leaves a truncated file under the final name."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(handle)
+    try:
+        frame.to_parquet(temporary, index=False)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _atomic_text(text: str, path: Path) -> None:
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(handle, "w", encoding="utf-8") as file:
+        file.write(text)
+    os.replace(temporary, path)
+
+
+def create(folder: Path, plan: Plan, points: list[dict[str, Any]], force: bool = False) -> None:
+    """Lay out a new sweep folder: manifest, design, an empty chunks folder."""
+    if folder.exists() and any(folder.iterdir()):
+        if not force:
+            raise FileExistsError(f"{folder}: --out: already holds results; choose another folder, pass --force, or --resume it")
+        shutil.rmtree(folder)
+    (folder / "chunks").mkdir(parents=True, exist_ok=True)
+    design = pd.DataFrame(points)
+    design.insert(0, "point", np.arange(len(points)))
+    _atomic_parquet(design, folder / "design.parquet")
+    manifest = {"plan": asdict(plan), "created": datetime.now(UTC).isoformat(timespec="seconds")}
+    _atomic_text(json.dumps(manifest, indent=2, default=str) + "\n", folder / MANIFEST)  # last: the folder is a sweep
+
+
+def open_sweep(folder: Path) -> tuple[Plan, list[dict[str, Any]]]:
+    """The plan and the points of an existing sweep folder."""
+    manifest = folder / MANIFEST
+    if not manifest.is_file():
+        raise ConfigError(folder, MANIFEST, "not a sweep folder (no manifest); expected the --out folder of an earlier sweep")
+    try:
+        plan = Plan(**json.loads(manifest.read_text(encoding="utf-8"))["plan"])
+        design = pd.read_parquet(folder / "design.parquet")
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ConfigError(folder, MANIFEST, f"the sweep folder is damaged ({type(error).__name__}: {error})") from None
+    names = [c for c in design.columns if c != "point"]
+    points = [{name: _plain(row[name]) for name in names} for _, row in design.iterrows()]
+    return plan, points
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def done_chunks(folder: Path) -> set[int]:
+    """Chunks whose results are all on disk (their summary file, written last, exists)."""
+    return {int(p.name.split(".")[0]) for p in (folder / "chunks").glob("*.summary.parquet")}
+
+
+def _write_chunk(folder: Path, number: int, tables: dict[str, pd.DataFrame]) -> None:
+    for name in ("by_year", "stances", "failures", "summary"):  # summary last: it marks the chunk done
+        _atomic_parquet(tables[name], folder / "chunks" / f"{number:06d}.{name}.parquet")
+
+
+def merge(folder: Path) -> dict[str, pd.DataFrame]:
+    """Merge every chunk's tables into the sweep's own; the summary gets the parameter values beside it."""
+    design = pd.read_parquet(folder / "design.parquet")
+    merged = {}
+    for name in ("summary", "by_year", "stances", "failures"):
+        frames = [pd.read_parquet(path) for path in sorted((folder / "chunks").glob(f"*.{name}.parquet"))]
+        frames = [f for f in frames if len(f)]
+        table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({"point": pd.Series(dtype=int)})
+        if name in ("summary", "by_year") and len(table):
+            table = design.merge(table, on="point", how="right")
+        merged[name] = table.sort_values("point", kind="stable", ignore_index=True)
+        _atomic_parquet(merged[name], folder / f"{name}.parquet")
+    return merged
+
+
+# --- running --------------------------------------------------------------------------------------
+
+
+def execute(
+    folder: Path,
+    plan: Plan,
+    points: list[dict[str, Any]],
+    executor: Executor,
+    in_flight: int,
+    progress: Callable[[int], None] = lambda n: None,
+) -> None:
+    """Run every chunk not yet done, at most ``in_flight`` at a time, writing each as it finishes."""
+    todo = [number for number in range(len(plan.chunks())) if number not in done_chunks(folder)]
+    chunks = plan.chunks()
+    pending: dict[Future, int] = {}
+    queue: Iterator[int] = iter(todo)
+    try:
+        for number in queue:
+            pending[executor.submit(run_chunk, plan, [(i, points[i]) for i in chunks[number]])] = number
+            if len(pending) >= in_flight:
+                _collect(folder, pending, chunks, progress)
+        while pending:
+            _collect(folder, pending, chunks, progress)
+    except BaseException:
+        for future in pending:
+            future.cancel()
+        raise
+
+
+def _collect(folder: Path, pending: dict[Future, int], chunks: list[range], progress: Callable[[int], None]) -> None:
+    finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+    for future in finished:
+        number = pending.pop(future)
+        _write_chunk(folder, number, future.result())
+        progress(len(chunks[number]))
+
+
+class SerialExecutor(Executor):
+    """Runs each task when it is submitted, in this process (for debugging and small sweeps)."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as error:  # noqa: BLE001 - handed to the caller through the future
+            future.set_exception(error)
+        return future
+
+
+def make_executor(workers: int, scheduler: str | None) -> tuple[Executor, Callable[[], None], int]:
+    """An executor behind one concurrent.futures interface, a function that closes it, and its width.
+
+    Serial for one worker, local processes for several, a Dask cluster when a scheduler is named.
+    """
+    if scheduler:
+        from distributed import Client
+
+        client = Client(scheduler, timeout=30)
+        width = max(1, sum(w.get("nthreads", 1) for w in client.scheduler_info().get("workers", {}).values()))
+        return client.get_executor(), client.close, width
+    if workers <= 1:
+        return SerialExecutor(), lambda: None, 1
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # not fork: the parent may run threads (pyarrow, the progress bar), and forking those can deadlock
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["sim.sweep"])  # workers start already importing numpy, pandas, mesa
+    else:
+        context = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    return pool, lambda: pool.shutdown(cancel_futures=True), workers
+
+
+def parameters_of(plan: Plan) -> list[Parameter]:
+    """The plan's parameters as :class:`Parameter` objects."""
+    return [Parameter(p["path"], tuple(p["values"]) if p["values"] is not None else None,
+                      tuple(p["bounds"]) if p["bounds"] is not None else None) for p in plan.parameters]

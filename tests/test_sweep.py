@@ -1,0 +1,223 @@
+"""Sweeps: designs, identical numbers on any executor, streaming to disk, resuming, sensitivity."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.cli import main
+from sim.design import design, parse_parameter
+
+from .conftest import ROOT
+
+BASELINE = str(ROOT / "scenarios" / "baseline.yaml")
+GRID = ["--param", "members.russia.relations.china.dependence=0:1:4", "--param", "rule=consensus,two_thirds"]
+TABLES = ("summary", "by_year", "stances")
+
+
+def sweep(out, *extra, replicates="100"):
+    argv = ["sweep", BASELINE, *GRID, "--replicates", replicates, "--seed", "1", "--out", str(out), "--quiet", *extra]
+    return main(argv)
+
+
+def assert_same_results(a, b):
+    for name in TABLES:
+        pd.testing.assert_frame_equal(pd.read_parquet(a / f"{name}.parquet"), pd.read_parquet(b / f"{name}.parquet"), check_dtype=False)
+
+
+@pytest.fixture(scope="module")
+def serial(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sweeps") / "serial"
+    assert sweep(out, "--workers", "1", "--chunk-size", "3") == 0
+    return out
+
+
+def test_a_grid_sweep_writes_one_row_per_point_and_proposal(serial):
+    summary = pd.read_parquet(serial / "summary.parquet")
+    assert len(summary) == 8 * 3  # 4 x 2 points, three proposals
+    assert set(summary["rules.decision"]) == {"consensus", "two_thirds"}
+    assert sorted(summary["members.russia.relations.china.dependence"].unique()) == pytest.approx([0, 1 / 3, 2 / 3, 1])
+    assert ((summary.ci_low <= summary.p_adopted) & (summary.p_adopted <= summary.ci_high)).all()
+    by_year = pd.read_parquet(serial / "by_year.parquet")
+    assert {"p_adopted", "ci_low", "ci_high", "mean_ambition", "year"} <= set(by_year.columns)
+    stances = pd.read_parquet(serial / "stances.parquet")
+    assert {"point", "proposal", "member", "objected"} <= set(stances.columns)
+    # Russia's dependence on China raises the FTZ's chance under consensus (New developments)
+    ftz = summary[(summary.proposal == "free_trade_zone") & (summary["rules.decision"] == "consensus")]
+    assert ftz.sort_values("members.russia.relations.china.dependence").p_adopted.is_monotonic_increasing
+
+
+def test_results_do_not_depend_on_workers_or_chunking(serial, tmp_path):
+    assert sweep(tmp_path / "two", "--workers", "2", "--chunk-size", "1") == 0
+    assert_same_results(serial, tmp_path / "two")
+
+
+def test_dask_cluster_gives_the_serial_numbers(serial, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        assert sweep(tmp_path / "dask", "--scheduler", cluster.scheduler_address, "--chunk-size", "2") == 0
+    assert_same_results(serial, tmp_path / "dask")
+
+
+def test_a_point_run_alone_gives_the_sweeps_numbers(serial):
+    from sim.results import aggregate
+    from sim.runner import simulate
+    from sim.scenario import load_scenario
+    from sim.sweep import point_seed
+
+    design_table = pd.read_parquet(serial / "design.parquet")
+    row = design_table.iloc[5]
+    scenario = load_scenario(BASELINE, overrides={c: row[c] for c in design_table.columns if c != "point"},
+                             replicates=100, seed=point_seed(1, 5))  # each point's own noise, by default
+    alone = aggregate(simulate(scenario), {}).summary
+    swept = pd.read_parquet(serial / "summary.parquet").query("point == 5")
+    assert alone.p_adopted.tolist() == swept.p_adopted.tolist()
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT])
+def test_an_interrupted_sweep_resumes_to_the_same_numbers_without_redoing_work(serial, tmp_path, how):
+    out = tmp_path / "interrupted"
+    argv = [sys.executable, "-m", "sim", "sweep", BASELINE, *GRID, "--replicates", "100", "--seed", "1", "--out", str(out),
+            "--workers", "1", "--chunk-size", "1", "--quiet"]
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(list((out / "chunks").glob("*.summary.parquet"))) < 2:
+        time.sleep(0.05)
+    process.send_signal(how)
+    _, err = process.communicate(timeout=60)
+    done = {p.name: p.stat().st_mtime_ns for p in (out / "chunks").glob("*.parquet")}
+    finished = len(list((out / "chunks").glob("*.summary.parquet")))
+    assert 2 <= finished < 8, "the sweep must have been interrupted part-way"
+    assert not (out / "summary.parquet").exists()
+    if how == signal.SIGINT:
+        assert process.returncode == 130 and "--resume" in err and "Traceback" not in err
+    assert main(["sweep", "--resume", str(out), "--quiet", "--workers", "1"]) == 0
+    assert_same_results(serial, out)
+    for name, mtime in done.items():  # finished chunks were not redone
+        if name.endswith(".summary.parquet"):
+            assert (out / "chunks" / name).stat().st_mtime_ns == mtime
+    assert len(list((out / "chunks").glob("*.summary.parquet"))) == 8
+
+
+def test_a_sweep_never_overwrites_unless_forced(serial, capsys):
+    before = (serial / "summary.parquet").stat().st_mtime_ns
+    assert sweep(serial, "--workers", "1") == 2
+    assert "--resume" in capsys.readouterr().err
+    assert (serial / "summary.parquet").stat().st_mtime_ns == before
+
+
+def test_failed_points_are_recorded_and_the_others_complete(tmp_path, capsys, monkeypatch):
+    import sim.sweep
+
+    real = sim.sweep.simulate
+
+    def flaky(scenario, *args, **kwargs):  # the point with dependence 1/3 under two-thirds raises
+        if scenario.configuration(scenario.start).rules.decision == "two_thirds" and \
+                scenario.configuration(scenario.start).members["russia"].relations["china"].dependence == pytest.approx(1 / 3):
+            raise RuntimeError("injected fault")
+        return real(scenario, *args, **kwargs)
+
+    monkeypatch.setattr(sim.sweep, "simulate", flaky)
+    assert sweep(tmp_path / "f", "--workers", "1") == 1
+    assert "1 of 8 points failed" in capsys.readouterr().err
+    failures = pd.read_parquet(tmp_path / "f" / "failures.parquet")
+    assert failures.point.tolist() == [3] and failures.error.str.contains("injected fault").all()
+    assert sorted(pd.read_parquet(tmp_path / "f" / "summary.parquet").point.unique()) == [0, 1, 2, 4, 5, 6, 7]
+
+
+def test_a_value_invalid_in_the_first_point_that_has_it_stops_the_sweep(tmp_path, capsys):
+    # a threshold is refused under consensus: (consensus, 0.6) is checked first and stops the sweep
+    argv = ["sweep", BASELINE, "--param", "rule=majority,consensus", "--param", "rules.threshold=0.6,0.7",
+            "--replicates", "20", "--out", str(tmp_path / "c"), "--quiet", "--workers", "1"]
+    assert main(argv) == 2
+    assert "threshold applies to" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--param", "members.russia.weights.economic"], "expected PATH=VALUES"),
+        (["--param", "members.russia.weights.economc=0.1,0.2"], "unknown dimension 'economc'"),
+        (["--param", "members.russia.weights.economic=0.5,1.5"], "--param members.russia.weights.economic=1.5"),
+        (["--param", "members.russia.weights.economic=U(0,1)"], "grid method needs listed values"),
+        (["--param", "members.russia.weights.economic=U(1,0)"], "needs low < high"),
+        (["--method", "sobol", "--samples", "6", "--param", "members.russia.weights.economic=U(0,1)"], "power of 2"),
+        (["--method", "sobol", "--samples", "8", "--param", "rule=consensus,majority"], "need a distribution"),
+        (["--method", "lhs", "--param", "members.russia.weights.economic=U(0,1)"], "needs --samples"),
+        (["--param", "rule=consensus,unanimity"], "--param rule=unanimity"),
+    ],
+)
+def test_bad_sweep_parameters_are_one_line_errors(tmp_path, capsys, argv, message):
+    status = main(["sweep", BASELINE, *argv, "--replicates", "10", "--out", str(tmp_path / "x"), "--quiet"])
+    err = capsys.readouterr().err
+    assert status == 2 and message in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "x").exists()
+
+
+def test_random_and_latin_hypercube_designs_respect_bounds_and_strata():
+    params = [parse_parameter("a.b=U(0,1)"), parse_parameter("c.d=U(10,20)")]
+    lhs = np.array([[p["a.b"], p["c.d"]] for p in design(params, "lhs", 50, seed=3)])
+    assert lhs.shape == (50, 2) and (lhs[:, 0] >= 0).all() and (lhs[:, 1] <= 20).all()
+    assert sorted(np.floor(lhs[:, 0] * 50).astype(int)) == list(range(50))  # one point per stratum
+    assert sorted(np.floor((lhs[:, 1] - 10) / 10 * 50).astype(int)) == list(range(50))
+    assert design(params, "lhs", 50, seed=3) == design(params, "lhs", 50, seed=3)
+    rnd = design([parse_parameter("rule=consensus,majority")], "random", 200, seed=1)
+    assert {p["rules.decision"] for p in rnd} == {"consensus", "majority"}
+
+
+def test_sobol_sweep_and_its_sensitivity_indices(tmp_path, capsys):
+    out = tmp_path / "sobol"
+    argv = ["sweep", BASELINE, "--method", "sobol", "--samples", "16",
+            "--param", "members.russia.relations.china.dependence=U(0,1)",
+            "--param", "members.mongolia.weights.security=U(0,1)",  # an observer's weight: no effect on any decision
+            "--replicates", "100", "--out", str(out), "--quiet", "--workers", "2", "--common-noise"]
+    assert main(argv) == 0
+    assert len(pd.read_parquet(out / "design.parquet")) == 16 * 4
+    assert main(["sensitivity", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "S1 [95% interval]" in printed and "ST [95% interval]" in printed
+    table = pd.read_csv(out / "sensitivity.csv")
+    ftz = table[table.outcome == "P(adopted) free_trade_zone"].set_index("parameter")
+    assert ftz.loc["members.russia.relations.china.dependence", "ST"] > 0.5
+    # with common random numbers a parameter without effect gets no share of the variance at all
+    assert ftz.loc["members.mongolia.weights.security", "ST"] == pytest.approx(0, abs=1e-9)
+
+
+def test_common_noise_gives_every_point_the_root_seed(tmp_path):
+    from sim.sweep import Plan, point_seed
+
+    plan = Plan("s", "h", [], "grid", None, 7, 10, 3, 1, {})
+    assert [plan.seed_of(i) for i in range(3)] == [point_seed(7, i) for i in range(3)] and len({plan.seed_of(i) for i in range(3)}) == 3
+    common = Plan("s", "h", [], "grid", None, 7, 10, 3, 1, {}, common_noise=True)
+    assert [common.seed_of(i) for i in range(3)] == [7, 7, 7]
+
+
+def test_morris_sweep_and_a_grid_sweep_refused_by_sensitivity(tmp_path, serial, capsys):
+    out = tmp_path / "morris"
+    argv = ["sweep", BASELINE, "--method", "morris", "--samples", "4", "--param", "members.russia.relations.china.dependence=U(0,1)",
+            "--param", "members.mongolia.weights.security=U(0,1)", "--replicates", "50", "--out", str(out), "--quiet", "--workers", "1"]
+    assert main(argv) == 0
+    assert main(["sensitivity", str(out)]) == 0
+    table = pd.read_csv(out / "sensitivity.csv")
+    assert {"mu_star", "mu_star_conf", "sigma"} <= set(table.columns)
+    assert main(["sensitivity", str(serial)]) == 2
+    assert "needs a sobol or morris sweep" in capsys.readouterr().err
+
+
+def test_resume_refuses_a_changed_scenario(tmp_path, capsys):
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text((ROOT / "scenarios" / "baseline.yaml").read_text().replace("../configs", str(ROOT / "configs")))
+    out = tmp_path / "r"
+    assert main(["sweep", str(scenario), "--param", "rule=consensus", "--replicates", "10", "--out", str(out), "--quiet", "--workers", "1"]) == 0
+    scenario.write_text(scenario.read_text().replace("seed: 7", "seed: 8"))
+    assert main(["sweep", "--resume", str(out), "--quiet"]) == 2
+    assert "changed" in capsys.readouterr().err
+    os.remove(out / "sweep.json")
+    assert main(["sweep", "--resume", str(out), "--quiet"]) == 2
