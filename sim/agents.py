@@ -50,4 +50,4 @@ class MemberAgent(mesa.Agent):
             self.weights = np.broadcast_to(base_weights, self.weights.shape).copy()
             return
         draw = streams.normal(self.model.seed, ("weights", year, self.code), self.model.replicates, base_weights.shape)
-        self.weights = np.clip(base_weights * (1.0 + noise * draw), -1.0, 1.0)
+        self.weights = np.minimum(np.maximum(base_weights * (1.0 + noise * draw), -1.0), 1.0)

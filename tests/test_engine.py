@@ -252,3 +252,21 @@ def test_engine_matches_brute_force_reference(rule, opt_in, budget):
     assert decision.route.tolist() == [int(e[2]) for e in expected]
     assert decision.stance.tolist() == [[int(s) for s in e[3]] for e in expected]
     assert len(set(decision.route.tolist())) >= 2  # the random cases exercise more than one route
+
+
+def test_the_models_fast_valuation_equals_the_sum_of_contributions():
+    from sim.interests import contributions, loadings, parameters, valuation, valuation_of
+    from sim.scenario import load_scenario
+
+    from .conftest import ROOT
+
+    config = load_scenario(ROOT / "scenarios" / "history.yaml").configuration(2024)
+    params = parameters(config)
+    rows = np.arange(len(params.actors))
+    rng = np.random.default_rng(5)
+    weights = rng.uniform(-1, 1, (50, len(rows), len(params.dimensions)))  # negative weights too
+    for p in range(len(params.proposals)):
+        slow = valuation(contributions(weights, params, p, rows), len(params.dimensions))
+        fast = valuation_of(np.ascontiguousarray(weights.transpose(1, 0, 2)), params, loadings(params, p, rows))
+        for name in ("benefit", "cost", "outside_benefit", "outside_cost"):
+            np.testing.assert_allclose(getattr(fast, name), np.broadcast_to(getattr(slow, name), (50, len(rows))), atol=1e-12, err_msg=name)

@@ -1,0 +1,199 @@
+"""Benchmarks of sco-sim, measured side by side in one run on this machine.
+
+    python bench/run.py            # everything (about 10 minutes on 2 cores)
+    python bench/run.py --quick    # smaller sizes, for a smoke test
+
+Each figure is printed on its own line as `name: value`. Speed ratios compare implementations doing
+the same work in the same run, so the machine's load affects both sides alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import mesa  # noqa: E402
+from mesa.batchrunner import batch_run  # noqa: E402
+
+import numpy_kernel  # noqa: E402
+from sim.model import SCOModel  # noqa: E402
+from sim.results import Status  # noqa: E402
+from sim.runner import simulate  # noqa: E402
+from sim.scenario import load_scenario  # noqa: E402
+
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+
+
+def say(name: str, value: object) -> None:
+    print(f"{name}: {value}", flush=True)
+
+
+def adopted_by_end(records, proposals) -> dict[str, np.ndarray]:
+    return {code: np.any([r.status == Status.ADOPTED for r in records if r.proposal == code], axis=0) for code in proposals}
+
+
+class OneReplicate(SCOModel):
+    """The same model, one replicate per instance, as `mesa.batch_run` expects (a DataCollector at the end)."""
+
+    def __init__(self, replicate: int = 0, rng: object = None) -> None:
+        super().__init__(_SCENARIO, replicates=[replicate])
+        self.datacollector = mesa.DataCollector(model_reporters={code: (lambda m, c=code: bool(m.in_force[c][0])) for code in _SCENARIO.agenda})
+
+    def step(self) -> None:
+        super().step()
+        if not self.running:
+            self.datacollector.collect(self)
+
+
+_SCENARIO = load_scenario(BASELINE)
+
+
+def against_batch_run(runs: int) -> None:
+    """Throughput against mesa.batch_run running one replicate per model instance, and the same outcomes."""
+    scenario = load_scenario(BASELINE, replicates=runs)
+    start = time.perf_counter()
+    ours = adopted_by_end(simulate(scenario), scenario.agenda)
+    ours_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    rows = batch_run(OneReplicate, {"replicate": range(runs)}, number_processes=1, max_steps=100, display_progress=False)
+    mesa_seconds = time.perf_counter() - start
+    theirs = {code: np.array([row[code] for row in sorted(rows, key=lambda r: r["replicate"])]) for code in scenario.agenda}
+    say("batch_run_runs_per_second", f"{runs / mesa_seconds:.1f}")
+    say("vectorised_runs_per_second", f"{runs / ours_seconds:.1f}")
+    say("speedup_over_batch_run", f"{mesa_seconds / ours_seconds:.1f}")
+    # replicate r draws the same numbers in both, so the outcomes agree run for run, not only in distribution
+    say("batch_run_outcomes_identical", all(np.array_equal(ours[c], theirs[c]) for c in scenario.agenda))
+    for code in scenario.agenda:
+        say(f"p_adopted[{code}] (vectorised / batch_run)", f"{ours[code].mean():.3f} / {theirs[code].mean():.3f}")
+
+
+def against_numpy(replicates: int) -> None:
+    """Time per run against the plain-numpy kernel, on the same work, and the same outcome statistics."""
+    scenario = load_scenario(BASELINE, replicates=replicates)
+    numpy_kernel.run(scenario, 100)  # warm up both
+    simulate(load_scenario(BASELINE, replicates=100))
+    timings = {"numpy": [], "sim": []}
+    for _ in range(3):
+        start = time.perf_counter()
+        plain = numpy_kernel.run(scenario, replicates, seed=1)
+        timings["numpy"].append(time.perf_counter() - start)
+        start = time.perf_counter()
+        ours = adopted_by_end(simulate(scenario), scenario.agenda)
+        timings["sim"].append(time.perf_counter() - start)
+    best = {k: min(v) for k, v in timings.items()}
+    say("numpy_kernel_runs_per_second", f"{replicates / best['numpy']:.0f}")
+    say("sim_runs_per_second", f"{replicates / best['sim']:.0f}")
+    say("slowdown_vs_numpy_kernel", f"{best['sim'] / best['numpy']:.2f}")
+    for code in scenario.agenda:
+        p, q = ours[code].mean(), plain[code].mean()
+        se = np.sqrt(p * (1 - p) / replicates + q * (1 - q) / replicates)
+        say(f"p_adopted[{code}] (sim / numpy kernel)", f"{p:.3f} / {q:.3f} (difference {abs(p - q) / max(se, 1e-12):.1f} standard errors)")
+
+
+def _sweep_argv(folder: str, points: int, replicates: int, workers: int) -> list[str]:
+    return ["sweep", str(BASELINE), "--param", f"members.russia.relations.china.dependence=0:1:{points}",
+            "--replicates", str(replicates), "--workers", str(workers), "--out", str(Path(folder) / "s"), "--quiet"]
+
+
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec, so a child would report its parent's peak
+_MEASURED = """
+import sys, time
+start = time.perf_counter()
+from sim.cli import main
+status = main(sys.argv[1:])
+peak = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(time.perf_counter() - start, peak / 1024, status)
+"""
+
+
+def _measured_sweep(argv: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak memory (MB) of one sweep in a fresh process, serial executor."""
+    done = subprocess.run([sys.executable, "-c", _MEASURED, *argv], capture_output=True, text=True, check=True)
+    seconds, megabytes, status = done.stdout.split()
+    assert status == "0", done.stderr
+    return float(seconds), float(megabytes)
+
+
+def sweep_memory(points: int, replicates: int) -> None:
+    """Peak memory of a sweep of points x replicates runs, all in one process (serial executor)."""
+    with tempfile.TemporaryDirectory() as folder:
+        seconds, peak = _measured_sweep(_sweep_argv(folder, points, replicates, workers=1))
+    say("sweep_runs", f"{points * replicates}")
+    say("sweep_seconds", f"{seconds:.1f}")
+    say("sweep_runs_per_second", f"{points * replicates / seconds:.0f}")
+    say("sweep_peak_memory_mb", f"{peak:.0f}")
+
+
+def worker_scaling(points: int, replicates: int, repeats: int = 3) -> None:
+    """Wall time of one sweep (a whole `sco-sim sweep` command) with one worker and with two, best of `repeats`."""
+    seconds: dict[int, list[float]] = {1: [], 2: []}
+    for _ in range(repeats):
+        for workers in (1, 2):  # alternating, so that a change in the machine's load hits both
+            with tempfile.TemporaryDirectory() as folder:
+                start = time.perf_counter()
+                subprocess.run([sys.executable, "-m", "sim", *_sweep_argv(folder, points, replicates, workers)], check=True)
+                seconds[workers].append(time.perf_counter() - start)
+    one, two = min(seconds[1]), min(seconds[2])
+    say("scaling_runs", f"{points * replicates}")
+    say("one_worker_seconds", f"{one:.1f}")
+    say("two_workers_seconds", f"{two:.1f}")
+    say("two_worker_speedup", f"{one / two:.2f}")
+
+
+def step_scaling(replicates: int) -> None:
+    """Cost of one model step for synthetic configurations of growing size."""
+    import yaml
+
+    rng = np.random.default_rng(0)
+    dims = ["security", "economic", "sovereignty", "multipolarity", "autonomy", "influence"]
+    for n_members in (10, 100, 1000):
+        for n_proposals in (10, 100):
+            codes = [f"m{i}" for i in range(n_members)]
+            members = {c: {"name": c, "status": "member", "joined": 2000, "capability": float(rng.random()),
+                           "weights": {d: round(float(rng.random()), 2) for d in dims},
+                           "relations": {codes[(i + 1) % n_members]: {"suspicion": 0.3}}} for i, c in enumerate(codes)}
+            proposals = {f"p{j}": {"name": f"p{j}", "sponsor": codes[j % n_members], "min_ambition": 0.5,
+                                   "effects": {d: round(float(rng.uniform(-1, 1)), 2) for d in dims if d != "influence"},
+                                   "gains": {codes[j % n_members]: 0.5}} for j in range(n_proposals)}
+            with tempfile.TemporaryDirectory() as folder:
+                base = Path(folder) / "base.yaml"
+                base.write_text(yaml.safe_dump({"dimensions": {d: {"name": d, "description": d} for d in dims},
+                                                "members": members, "proposals": proposals}))
+                spec = Path(folder) / "s.yaml"
+                spec.write_text(yaml.safe_dump({"name": "scale", "base": str(base), "start": 2000, "end": 2003,
+                                                "replicates": replicates, "base_events": False}))
+                model = SCOModel(load_scenario(spec))
+                model.step()  # warm up
+                start = time.perf_counter()
+                for _ in range(3):
+                    model.step()
+                per_step = (time.perf_counter() - start) / 3
+            say(f"step_seconds[members={n_members},proposals={n_proposals},replicates={replicates}]", f"{per_step:.4f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="sco-sim benchmarks")
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
+    args = parser.parse_args()
+    quick = args.quick
+    say("machine", f"{os.cpu_count()} cores, numpy {np.__version__}, mesa {mesa.__version__}")
+    against_batch_run(100 if quick else 1000)
+    against_numpy(2000 if quick else 50_000)
+    worker_scaling(*((10, 1000) if quick else (100, 1000)))
+    step_scaling(100 if quick else 1000)
+    sweep_memory(*((20, 500) if quick else (2000, 500)))  # 1,000,000 runs in full
+
+
+if __name__ == "__main__":
+    main()
