@@ -223,6 +223,26 @@ def _sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _same_as_resumed(args: argparse.Namespace, plan: Any) -> None:
+    """With --resume the manifest decides; anything else given must agree with it, or it would be ignored."""
+    from .design import parse_parameter
+
+    given = {
+        "scenario": (str(args.scenario.resolve()) if args.scenario else None, plan.scenario),
+        "--param": ([vars(parse_parameter(text)) for text in args.param] or None,
+                    [{**p, "values": tuple(p["values"]) if p["values"] is not None else None,
+                      "bounds": tuple(p["bounds"]) if p["bounds"] is not None else None} for p in plan.parameters]),
+        "--method": (args.method if args.method != "grid" else None, plan.method if plan.method != "grid" else None),
+        "--samples": (args.samples, plan.samples if args.samples is not None else None),
+        "--replicates": (args.replicates, plan.replicates if args.replicates is not None else None),
+        "--seed": (args.seed, plan.seed if args.seed is not None else None),
+        "--out": (str(args.out.resolve()) if args.out else None, str(args.resume.resolve())),
+    }
+    for option, (value, resumed) in given.items():
+        if value is not None and value != resumed:
+            raise UsageError(f"command line: {option} differs from the sweep in {args.resume} (drop it: --resume takes the sweep's own)")
+
+
 def _folder_of(args: argparse.Namespace) -> Path | str:
     return args.resume or args.out or "DIR"
 
@@ -232,9 +252,8 @@ def _prepare_sweep(args: argparse.Namespace, sweep: Any) -> tuple[Path, Any, lis
     from .design import design, parse_parameter
 
     if args.resume is not None:
-        if args.scenario or args.param or args.out:
-            raise UsageError("command line: --resume DIR takes no scenario, --param or --out: the sweep's manifest holds them")
         plan, points = sweep.open_sweep(args.resume)
+        _same_as_resumed(args, plan)
         if not Path(plan.scenario).is_file() or _sha256(Path(plan.scenario)) != plan.scenario_sha256:
             raise ConfigError(plan.scenario, "", "the scenario file changed (or is gone) since the sweep began; start a new sweep")
         return args.resume, plan, points

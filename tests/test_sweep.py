@@ -98,7 +98,8 @@ def test_an_interrupted_sweep_resumes_to_the_same_numbers_without_redoing_work(s
     assert not (out / "summary.parquet").exists()
     if how == signal.SIGINT:
         assert process.returncode == 130 and "--resume" in err and "Traceback" not in err
-    assert main(["sweep", "--resume", str(out), "--quiet", "--workers", "1"]) == 0
+    # the original command with --resume added is accepted when it agrees with the manifest
+    assert main(["sweep", BASELINE, *GRID, "--replicates", "100", "--seed", "1", "--resume", str(out), "--quiet", "--workers", "1"]) == 0
     assert_same_results(serial, out)
     for name, mtime in done.items():  # finished chunks were not redone
         if name.endswith(".summary.parquet"):
@@ -221,3 +222,10 @@ def test_resume_refuses_a_changed_scenario(tmp_path, capsys):
     assert "changed" in capsys.readouterr().err
     os.remove(out / "sweep.json")
     assert main(["sweep", "--resume", str(out), "--quiet"]) == 2
+
+
+def test_resume_refuses_options_that_differ_from_the_sweep(serial, capsys):
+    assert main(["sweep", BASELINE, "--param", "rule=consensus", "--resume", str(serial), "--quiet"]) == 2
+    assert "--param differs from the sweep" in capsys.readouterr().err
+    assert main(["sweep", "--resume", str(serial), "--replicates", "7", "--quiet"]) == 2
+    assert "--replicates differs" in capsys.readouterr().err
