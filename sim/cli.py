@@ -18,6 +18,7 @@ import yaml
 
 from . import __version__
 from .design import METHODS
+from . import FIGURE_FORMATS as FORMATS
 from .engine import RULES
 from .scenario import MAX_REPLICATES, ConfigError, Scenario, _StrictLoader, load_scenario
 
@@ -47,6 +48,22 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, help="output folder (default: a new folder under results/)")
     run.add_argument("--force", action="store_true", help="replace --out if it exists")
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    run.add_argument("--no-figures", action="store_true", help="do not draw figures (results/.../figures/)")
+    run.add_argument("--format", choices=FORMATS, default="png", help="figure format (default png)")
+
+    plot = commands.add_parser("plot", help="redraw the figures of a saved run or sweep (no re-run)")
+    plot.add_argument("folder", type=Path, help="the run's or sweep's folder")
+    plot.add_argument("--format", choices=FORMATS, default="png", help="figure format (default png)")
+
+    compare = commands.add_parser("compare", help="two runs side by side, and their differences")
+    compare.add_argument("first", type=Path, help="a run's folder")
+    compare.add_argument("second", type=Path, help="another run's folder")
+    compare.add_argument("--out", type=Path, required=True, help="where to write the comparison")
+    compare.add_argument("--format", choices=FORMATS, default="png", help="figure format (default png)")
+    compare.add_argument("--force", action="store_true", help="replace --out if it exists")
+
+    report = commands.add_parser("report", help="one self-contained HTML report of a run")
+    report.add_argument("folder", type=Path, help="the run's folder")
 
     explain = commands.add_parser("explain", help="show why each member supports or objects to a proposal")
     explain.add_argument("scenario", type=Path, help="scenario file (YAML)")
@@ -74,6 +91,7 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--resume", type=Path, metavar="DIR", help="finish the interrupted sweep in DIR")
     sweep.add_argument("--force", action="store_true", help="replace --out if it exists")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    sweep.add_argument("--no-figures", action="store_true", help="do not draw figures")
 
     sensitivity = commands.add_parser("sensitivity", help="Sobol or Morris indices of a finished sweep")
     sensitivity.add_argument("folder", type=Path, help="the sweep's folder")
@@ -163,9 +181,13 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
         raise
     if replaced:
         shutil.rmtree(target, ignore_errors=True)
+    if not args.no_figures:
+        from .plots import draw_run
+
+        draw_run(out, args.format)
     if not args.quiet:
         print(text)
-        print(f"\nResults written to {out}/")
+        print(f"\nResults written to {out}/" + ("" if args.no_figures else f" (figures in {out}/figures/)"))
     return 0
 
 
@@ -213,6 +235,10 @@ def _sweep(args: argparse.Namespace) -> int:
     finally:
         close()
     merged = sweep.merge(folder)
+    if not args.no_figures:
+        from .plots import draw_sweep
+
+        draw_sweep(folder)
     if not args.quiet:
         print(_sweep_report(plan, merged, time.monotonic() - started, folder))
     failures = merged["failures"]
@@ -356,8 +382,48 @@ def _sensitivity(args: argparse.Namespace) -> int:
     table = analyse(args.folder)
     _atomic_parquet(table, args.folder / "sensitivity.parquet")
     table.to_csv(args.folder / "sensitivity.csv", index=False)
+    from .plots import draw_sweep
+
+    draw_sweep(args.folder)
     print(format_indices(table))
-    print(f"\nWritten to {args.folder}/sensitivity.csv")
+    print(f"\nWritten to {args.folder}/sensitivity.csv (bars in {args.folder}/figures/sensitivity.png)")
+    return 0
+
+
+def _plot(args: argparse.Namespace) -> int:
+    from .plots import draw_run, draw_sweep
+
+    folder: Path = args.folder
+    if (folder / "sweep.json").is_file():
+        if not (folder / "summary.parquet").is_file():
+            raise ConfigError(folder, "summary.parquet", "the sweep is not finished; complete it with 'sco-sim sweep --resume' first")
+        drawn = draw_sweep(folder, args.format)
+    elif (folder / "metadata.json").is_file():
+        drawn = draw_run(folder, args.format)
+    else:
+        raise ConfigError(folder, "", "not a run or sweep folder (expected metadata.json or sweep.json)")
+    print("\n".join(str(path) for path in drawn))
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from .plots import draw_comparison
+
+    for folder in (args.first, args.second):
+        if not (folder / "metadata.json").is_file():
+            raise ConfigError(folder, "", "not a run folder (expected metadata.json)")
+    if args.out.exists() and any(args.out.iterdir()) and not args.force:
+        raise UsageError(f"{args.out}: --out: already holds results; choose another folder or pass --force to replace it")
+    print("\n".join(str(path) for path in draw_comparison(args.first, args.second, args.out, args.format)))
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .report import build
+
+    if not (args.folder / "metadata.json").is_file():
+        raise ConfigError(args.folder, "", "not a run folder (expected metadata.json)")
+    print(build(args.folder))
     return 0
 
 
@@ -375,7 +441,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             return _run(args, ["sco-sim", *argv])
         return {"check": _check, "explain": _explain, "validate": _validate, "sweep": _sweep,
-                "sensitivity": _sensitivity}[args.command](args)
+                "sensitivity": _sensitivity, "plot": _plot, "compare": _compare, "report": _report}[args.command](args)
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

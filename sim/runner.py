@@ -44,6 +44,7 @@ def metadata(scenario: Scenario, argv: list[str]) -> dict[str, Any]:
         "replicates": scenario.replicates,
         "years": [scenario.start, scenario.end],
         "agenda": list(scenario.agenda),
+        "events": [event.model_dump(mode="json") for event in scenario.events],
         "configuration": {str(year): config.model_dump(mode="json", by_alias=True) for year, config in scenario.timeline.items()},
         "command": argv,
         "versions": {"sco-sim": __version__, "python": platform.python_version(), "numpy": np.__version__, "mesa": mesa.__version__},

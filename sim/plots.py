@@ -1,0 +1,397 @@
+"""Figures of runs, sweeps and comparisons, drawn from the files a run or sweep wrote (never from memory).
+
+Every figure is drawn from saved results, so ``sco-sim plot`` redraws exactly what the run drew. The
+palette is colour-blind safe and fixed: a member keeps its colour in every figure (Paul Tol's "muted"
+scheme), proposals use the Okabe-Ito colours. Figures are written without timestamps, so the same
+results give the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # headless: no display needed
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from .results import wilson  # noqa: E402
+
+from . import FIGURE_FORMATS as FORMATS
+#: Paul Tol's colour-blind-safe "muted" scheme, then black, for the SCO's ten members in a fixed order.
+MEMBER_COLOURS = dict(zip(
+    ["china", "russia", "india", "pakistan", "iran", "belarus", "kazakhstan", "kyrgyzstan", "tajikistan", "uzbekistan"],
+    ["#CC6677", "#332288", "#DDCC77", "#117733", "#88CCEE", "#882255", "#44AA99", "#999933", "#AA4499", "#000000"],
+    strict=True,
+))
+OTHER_COLOURS = ["#777777", "#AAAAAA", "#444444", "#BBBBBB"]
+#: Okabe and Ito's colour-blind-safe palette, for proposals and the values of a swept parameter.
+SERIES_COLOURS = ["#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#F0E442", "#000000"]
+STANCE_COLOURS = {"support": "#009E73", "reservation": "#E69F00", "stood aside": "#56B4E9", "objection": "#D55E00"}
+
+plt.rcParams.update({
+    "figure.dpi": 150, "savefig.dpi": 150, "font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9,
+    "legend.fontsize": 8, "axes.spines.top": False, "axes.spines.right": False, "svg.hashsalt": "sco-sim",
+})
+
+
+def member_colour(code: str) -> str:
+    """The member's colour, the same in every figure."""
+    if code in MEMBER_COLOURS:
+        return MEMBER_COLOURS[code]
+    return OTHER_COLOURS[sum(map(ord, code)) % len(OTHER_COLOURS)]
+
+
+def _save(figure: plt.Figure, folder: Path, name: str, fmt: str) -> Path:
+    path = folder / f"{name}.{fmt}"
+    metadata = {"png": {"Software": None}, "svg": {"Date": None}, "pdf": {"CreationDate": None, "ModDate": None}}[fmt]
+    figure.savefig(path, format=fmt, bbox_inches="tight", metadata=metadata)
+    plt.close(figure)
+    return path
+
+
+def _into(folder: Path, draw: Callable[[Path], list[Path]]) -> list[Path]:
+    """Draw into a hidden sibling folder, then swap it in: a half-drawn set of figures never shows."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        names = [path.name for path in draw(staging)]
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.rename(staging, folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return [folder / name for name in names]
+
+
+# --- runs -----------------------------------------------------------------------------------------
+
+
+class RunResults:
+    """The files of a run, read once."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.metadata = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
+        self.summary = pd.read_csv(folder / "summary.csv")
+        self.stances = pd.read_csv(folder / "stances.csv")
+        self.by_year = pd.read_csv(folder / "by_year.csv")
+        self.outcomes = pd.read_parquet(folder / "outcomes.parquet", columns=["replicate", "year", "proposal", "status", "initial_objectors"])
+        configurations = self.metadata["configuration"]
+        self.members = {code: m["name"] for c in configurations.values() for code, m in c["members"].items()}
+        self.proposals = {code: p["name"] for c in configurations.values() for code, p in c["proposals"].items()}
+        first = configurations[min(configurations, key=int)]
+        self.rule = first["rules"]["decision"].replace("_", " ")
+        self.name = self.metadata["scenario"]["name"]
+        self.replicates = int(self.metadata["replicates"])
+
+    @property
+    def title(self) -> str:
+        """What every figure's title names: the scenario and the rule."""
+        return f"Scenario {self.name}, rule {self.rule}, {self.replicates:,} replicates"
+
+
+def draw_run(folder: Path, fmt: str = "png") -> list[Path]:
+    """Every figure of the run in ``folder``, into ``folder/figures``."""
+    results = RunResults(folder)
+    return _into(folder / "figures", lambda target: [
+        _save(adoption_figure(results), target, "adoption", fmt),
+        _save(objections_figure(results), target, "objections", fmt),
+        _save(stance_map_figure(results), target, "stances", fmt),
+        _save(alignment_figure(results), target, "alignment", fmt),
+    ])
+
+
+def _in_force_band(by_year: pd.DataFrame, replicates: int) -> tuple[np.ndarray, np.ndarray]:
+    low, high = wilson(np.round(by_year.in_force.to_numpy() * replicates), replicates)
+    return np.asarray(low), np.asarray(high)
+
+
+def adoption_figure(results: RunResults, other: RunResults | None = None) -> plt.Figure:
+    """Share of replicates in which each proposal is in force, by year, with 95% bands; and the adopted ambition."""
+    figure, (top, bottom) = plt.subplots(2, 1, figsize=(7.5, 6), sharex=True, height_ratios=[2, 1])
+    for n, (code, rows) in enumerate(results.by_year.groupby("proposal", sort=False)):
+        colour = SERIES_COLOURS[n % len(SERIES_COLOURS)]
+        _adoption_lines(top, bottom, rows, results.replicates, colour, results.proposals.get(code, code), "-")
+        if other is not None and code in set(other.by_year.proposal):
+            _adoption_lines(top, bottom, other.by_year[other.by_year.proposal == code], other.replicates, colour, None, "--")
+    top.set_ylabel("Share of replicates in force (95% band)")
+    top.set_ylim(-0.02, 1.02)
+    top.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    bottom.set_ylabel("Mean adopted ambition\n(0 = status quo, 1 = in full)")
+    bottom.set_ylim(0, 1.05)
+    bottom.set_xlabel("Year (one summit a year)")
+    top.set_title(_title("Adoption of proposals over the years", results, other))
+    return figure
+
+
+def _adoption_lines(top: plt.Axes, bottom: plt.Axes, rows: pd.DataFrame, replicates: int, colour: str, label: str | None, style: str) -> None:
+    low, high = _in_force_band(rows, replicates)
+    top.plot(rows.year, rows.in_force, style, color=colour, label=label, marker="o", markersize=3)
+    top.fill_between(rows.year, low, high, color=colour, alpha=0.2, linewidth=0)
+    bottom.plot(rows.year, rows.mean_ambition, style, color=colour, marker="o", markersize=3)
+
+
+def _title(what: str, results: RunResults, other: RunResults | None) -> str:
+    if other is None:
+        return f"{what}\n{results.title}"
+    return f"{what}\n{results.title} (solid) against {other.title} (dashed)"
+
+
+def objections_figure(results: RunResults, other: RunResults | None = None) -> plt.Figure:
+    """How often each member objected or stood aside, per proposal (share of the decisions it voted in)."""
+    stances = results.stances
+    proposals = list(dict.fromkeys(stances.proposal))
+    figure, axes = plt.subplots(len(proposals), 1, figsize=(7.5, 1.2 + 1.6 * len(proposals)), squeeze=False)
+    for axis, code in zip(axes[:, 0], proposals, strict=True):
+        rows = stances[stances.proposal == code].set_index("member")
+        compare = other.stances[other.stances.proposal == code].set_index("member") if other is not None else None
+        members = list(dict.fromkeys([*rows.index, *(compare.index if compare is not None else [])]))  # both runs' voters
+        rows = rows[["objected", "stood_aside"]].reindex(members).fillna(0.0)
+        y = np.arange(len(members))
+        colours = [member_colour(m) for m in members]
+        height = 0.4 if compare is not None else 0.8
+        axis.barh(y, rows.objected, height=height, color=colours, label="objected")
+        axis.barh(y, rows.stood_aside, height=height, left=rows.objected, color=colours, alpha=0.35, hatch="//", label="stood aside")
+        if compare is not None:
+            shares = compare[["objected"]].reindex(members).fillna(0.0)
+            axis.barh(y + height, shares.objected, height=height, color=colours, alpha=0.6, edgecolor="black", linewidth=0.5)
+        axis.set_yticks(y + (height / 2 if compare is not None else 0), [results.members.get(m, m) for m in members])
+        axis.set_xlim(0, 1)
+        axis.set_title(results.proposals.get(code, code), loc="left")
+        axis.invert_yaxis()
+    axes[-1, 0].set_xlabel("Share of decisions the member voted in (objected: solid; stood aside: hatched)")
+    if other is None:
+        figure.suptitle(_title("Who objected or stood aside", results, None))
+    else:
+        figure.suptitle(f"Who objected: {results.title} (upper bar)\nagainst {other.title} (lower bar, outlined)")
+    figure.tight_layout()
+    return figure
+
+
+def stance_map_figure(results: RunResults) -> plt.Figure:
+    """Member x proposal: the shares of support, reservation (or standing aside) and objection."""
+    stances = results.stances.copy()
+    stances["support"] = (1 - stances.objected - stances.reservation - stances.stood_aside).clip(lower=0)  # rounding
+    stances["reservation or stood aside"] = stances.reservation + stances.stood_aside
+    columns = [("support", "cividis"), ("reservation or stood aside", "cividis"), ("objected", "cividis")]  # colour-blind safe
+    members = list(dict.fromkeys(stances.member))
+    proposals = list(dict.fromkeys(stances.proposal))
+    figure, axes = plt.subplots(1, 3, figsize=(3.2 * 3, 0.5 + 0.35 * len(members) + 1.5), sharey=True)
+    for axis, (column, cmap) in zip(axes, columns, strict=True):
+        grid = stances.pivot(index="member", columns="proposal", values=column).reindex(index=members, columns=proposals)
+        image = axis.imshow(grid.to_numpy(dtype=float), vmin=0, vmax=1, cmap=cmap, aspect="auto")
+        for (i, j), value in np.ndenumerate(grid.to_numpy(dtype=float)):
+            if not np.isnan(value):
+                axis.text(j, i, f"{value:.0%}", ha="center", va="center", fontsize=7, color="black" if value > 0.5 else "white")
+        axis.set_xticks(range(len(proposals)), [results.proposals.get(p, p) for p in proposals], rotation=40, ha="right")
+        axis.set_title(f"Share: {column}")
+        figure.colorbar(image, ax=axis, fraction=0.046, pad=0.04)
+    axes[0].set_yticks(range(len(members)), [results.members.get(m, m) for m in members])
+    figure.suptitle(f"Stances of members on proposals (final offers)\n{results.title}")
+    figure.tight_layout()
+    return figure
+
+
+def alignment(results: RunResults) -> pd.DataFrame:
+    """Alignment by year: the share of decisions in which no member objected to the proposal as first tabled.
+
+    1 means every proposal tabled that year met no objection at its proposed ambition; 0 that every one
+    did. It summarises how far the members' interests are aligned on that year's agenda.
+    """
+    decided = results.outcomes[results.outcomes.status.isin(["adopted", "blocked", "withdrawn"])]
+    rows = []
+    for year, group in decided.groupby("year"):
+        agreed = int((group.initial_objectors.astype(str) == "").sum())
+        low, high = wilson(agreed, len(group))
+        rows.append({"year": year, "alignment": agreed / len(group), "ci_low": float(low), "ci_high": float(high), "decisions": len(group)})
+    return pd.DataFrame(rows)
+
+
+def alignment_figure(results: RunResults, other: RunResults | None = None) -> plt.Figure:
+    """The alignment measure over time, with its 95% band."""
+    figure, axis = plt.subplots(figsize=(7.5, 3.2))
+    for run, style, colour in ((results, "-", "#0072B2"), (other, "--", "#D55E00")):
+        if run is None:
+            continue
+        table = alignment(run)
+        axis.plot(table.year, table.alignment, style, color=colour, marker="o", markersize=3, label=run.name)
+        axis.fill_between(table.year, table.ci_low, table.ci_high, color=colour, alpha=0.2, linewidth=0)
+    axis.set_ylim(-0.02, 1.02)
+    axis.set_xlabel("Year (one summit a year)")
+    axis.set_ylabel("Share of decisions with no\nobjection to the first offer")
+    if other is not None:
+        axis.legend(frameon=False)
+    axis.set_title(_title("Alignment: proposals that meet no objection as first tabled", results, other))
+    return figure
+
+
+# --- sweeps ---------------------------------------------------------------------------------------
+
+
+def draw_sweep(folder: Path, fmt: str = "png") -> list[Path]:
+    """The figures of the sweep in ``folder``, into ``folder/figures``."""
+    manifest = json.loads((folder / "sweep.json").read_text(encoding="utf-8"))["plan"]
+    summary = pd.read_parquet(folder / "summary.parquet")
+    names = [p["path"] for p in manifest["parameters"]]
+    title = f"Sweep of {Path(manifest['scenario']).stem}: {manifest['points']:,} points x {manifest['replicates']:,} replicates"
+
+    def draw(target: Path) -> list[Path]:
+        drawn = []
+        numeric = [n for n in names if n in summary and pd.api.types.is_numeric_dtype(summary[n])]
+        if numeric and len(summary):
+            drawn.append(_save(sweep_line_figure(summary, numeric[0], [n for n in names if n != numeric[0]], title), target, "adoption_by_parameter", fmt))
+        if len(numeric) >= 2 and manifest["method"] == "grid":
+            drawn.append(_save(sweep_heatmap_figure(summary, numeric[0], numeric[1], title), target, "adoption_heatmap", fmt))
+        if (folder / "sensitivity.csv").is_file():
+            drawn.append(_save(sensitivity_figure(pd.read_csv(folder / "sensitivity.csv"), title), target, "sensitivity", fmt))
+        return drawn
+
+    return _into(folder / "figures", draw)
+
+
+def short(path: str) -> str:
+    """A parameter's path as an axis label: without the leading ``members.`` or ``proposals.``."""
+    return path.split(".", 1)[1] if path.startswith(("members.", "proposals.")) else path
+
+
+def _value(value: object) -> str:
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
+
+
+def sweep_line_figure(summary: pd.DataFrame, x: str, others: list[str], title: str) -> plt.Figure:
+    """P(adopted) against one parameter, with 95% bands; one line per value of the other parameters."""
+    proposals = list(dict.fromkeys(summary.proposal))
+    figure, axes = plt.subplots(1, len(proposals), figsize=(3.3 * len(proposals), 3.4), sharey=True, squeeze=False)
+    groups = list(summary.groupby(others, sort=False)) if others else [((), summary)]
+    if len(groups) > len(SERIES_COLOURS):  # too many lines to tell apart: average over the others
+        groups = [(("all",), summary.groupby(["proposal", x], as_index=False)[["p_adopted", "ci_low", "ci_high"]].mean())]
+    for axis, code in zip(axes[0], proposals, strict=True):
+        for n, (key, group) in enumerate(groups):
+            rows = group[group.proposal == code].sort_values(x)
+            label = ", ".join(f"{short(o)} = {_value(v)}" for o, v in zip(others, key if isinstance(key, tuple) else (key,), strict=False)) or None
+            colour = SERIES_COLOURS[n % len(SERIES_COLOURS)]
+            style = "-" if len(rows) > 1 else "o"
+            axis.plot(rows[x], rows.p_adopted, style, color=colour, marker="o", markersize=3, label=label)
+            axis.fill_between(rows[x], rows.ci_low, rows.ci_high, color=colour, alpha=0.2, linewidth=0)
+        axis.set_title(code.replace("_", " "))
+        axis.set_ylim(-0.02, 1.02)
+    figure.supxlabel(short(x))
+    axes[0, 0].set_ylabel("P(adopted by the end) (95% band)")
+    if others:
+        axes[0, -1].legend(frameon=False, loc="upper left", bbox_to_anchor=(1.02, 1))
+    figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
+def sweep_heatmap_figure(summary: pd.DataFrame, x: str, y: str, title: str) -> plt.Figure:
+    """P(adopted) over two parameters, one panel per proposal (averaged over any other parameters)."""
+    proposals = list(dict.fromkeys(summary.proposal))
+    figure, axes = plt.subplots(1, len(proposals), figsize=(3.4 * len(proposals), 3.4), squeeze=False, sharey=True, layout="constrained")
+    for axis, code in zip(axes[0], proposals, strict=True):
+        grid = summary[summary.proposal == code].pivot_table(index=y, columns=x, values="p_adopted", aggfunc="mean")
+        image = axis.imshow(grid.to_numpy(), origin="lower", aspect="auto", vmin=0, vmax=1, cmap="viridis")  # colour-blind safe
+        axis.set_xticks(range(len(grid.columns)), [_value(v) for v in grid.columns])
+        axis.set_yticks(range(len(grid.index)), [_value(v) for v in grid.index])
+        axis.set_title(code.replace("_", " "))
+    axes[0, 0].set_ylabel(short(y))
+    figure.supxlabel(short(x))
+    figure.colorbar(image, ax=axes[0].tolist(), label="P(adopted by the end)")
+    figure.suptitle(title)
+    return figure
+
+
+def sensitivity_figure(table: pd.DataFrame, title: str) -> plt.Figure:
+    """Sensitivity indices as bars with their 95% intervals, one panel per outcome."""
+    outcomes = list(dict.fromkeys(table.outcome))
+    sobol = "S1" in table.columns
+    figure, axes = plt.subplots(len(outcomes), 1, figsize=(7.5, 1.0 + 1.3 * len(outcomes) * max(1, table.parameter.nunique() / 3)), squeeze=False)
+    for axis, outcome in zip(axes[:, 0], outcomes, strict=True):
+        rows = table[table.outcome == outcome]
+        y = np.arange(len(rows))
+        if sobol:
+            axis.barh(y - 0.2, rows.S1, 0.4, xerr=rows.S1_conf, color="#0072B2", label="first order (S1)")
+            axis.barh(y + 0.2, rows.ST, 0.4, xerr=rows.ST_conf, color="#E69F00", label="total (ST)")
+        else:
+            axis.barh(y, rows.mu_star, 0.6, xerr=rows.mu_star_conf, color="#0072B2", label="mu* (mean |elementary effect|)")
+        axis.set_yticks(y, rows.parameter)
+        axis.set_title(outcome, loc="left")
+        axis.invert_yaxis()
+    axes[0, 0].legend(frameon=False, loc="lower right")
+    axes[-1, 0].set_xlabel("Sobol index (share of the outcome's variance)" if sobol else "mu* (change in P(adopted) per unit range)")
+    figure.suptitle(f"Sensitivity of adoption to the parameters (95% intervals)\n{title}")
+    figure.tight_layout()
+    return figure
+
+
+# --- comparisons ----------------------------------------------------------------------------------
+
+
+def draw_comparison(first: Path, second: Path, out: Path, fmt: str = "png") -> list[Path]:
+    """Two runs side by side on shared axes, and their differences, into ``out``."""
+    a, b = RunResults(first), RunResults(second)
+
+    def draw(target: Path) -> list[Path]:
+        difference(a, b).to_csv(target / "differences.csv", index=False)
+        return [
+            _save(adoption_figure(a, b), target, "adoption", fmt),
+            _save(objections_figure(a, b), target, "objections", fmt),
+            _save(alignment_figure(a, b), target, "alignment", fmt),
+            _save(difference_figure(a, b), target, "differences", fmt),
+            target / "differences.csv",
+        ]
+
+    return _into(out, draw)
+
+
+def difference(a: RunResults, b: RunResults) -> pd.DataFrame:
+    """Per proposal in both runs: P(adopted) in each, the difference (second minus first) and its 95% interval."""
+    merged = a.summary.merge(b.summary, on="proposal", suffixes=("_a", "_b"))
+    se = np.sqrt(merged.p_adopted_a * (1 - merged.p_adopted_a) / merged.replicates_a
+                 + merged.p_adopted_b * (1 - merged.p_adopted_b) / merged.replicates_b)
+    return pd.DataFrame({
+        "proposal": merged.proposal, "name": merged.name_a, f"p_adopted {a.name}": merged.p_adopted_a,
+        f"p_adopted {b.name}": merged.p_adopted_b, "difference": merged.p_adopted_b - merged.p_adopted_a,
+        "ci_low": merged.p_adopted_b - merged.p_adopted_a - 1.96 * se, "ci_high": merged.p_adopted_b - merged.p_adopted_a + 1.96 * se,
+    })
+
+
+def difference_figure(a: RunResults, b: RunResults) -> plt.Figure:
+    """P(adopted) in both runs, and the difference with its 95% interval."""
+    table = difference(a, b)
+    figure, (left, right) = plt.subplots(1, 2, figsize=(9, 0.8 + 0.5 * len(table)), sharey=True)
+    y = np.arange(len(table))
+    left.barh(y - 0.2, table[f"p_adopted {a.name}"], 0.4, color="#0072B2", label=a.name)
+    left.barh(y + 0.2, table[f"p_adopted {b.name}"], 0.4, color="#E69F00", label=b.name)
+    left.set_yticks(y, table.name)
+    left.set_xlim(0, 1)
+    left.set_xlabel("P(adopted by the end)")
+    left.legend(frameon=False, loc="lower left", bbox_to_anchor=(0, 1.0), ncols=2)
+    left.invert_yaxis()
+    right.errorbar(table.difference, y, xerr=[table.difference - table.ci_low, table.ci_high - table.difference], fmt="o", color="black")
+    right.axvline(0, color="#777777", linewidth=0.8)
+    right.set_xlim(-1, 1)
+    right.set_xlabel(f"Difference, {b.name} minus {a.name} (95% interval)")
+    figure.suptitle(f"{a.title}\nagainst {b.title}")
+    figure.tight_layout()
+    return figure
+
+
+def figure_paths(folder: Path) -> list[Path]:
+    """The figures in a folder, in a stable order."""
+    return sorted(p for p in folder.glob("*") if p.suffix.lstrip(".") in FORMATS)
+
+
+def describe(paths: list[Path]) -> dict[str, Any]:
+    """Names and sizes of drawn figures (for messages)."""
+    return {p.name: p.stat().st_size for p in paths}

@@ -1,0 +1,95 @@
+"""Figures and reports: produced for runs, sweeps and comparisons, and redrawn identically from saved results."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from sim.cli import main
+from sim.plots import MEMBER_COLOURS, RunResults, alignment, member_colour
+
+from .conftest import ROOT
+
+RUN_FIGURES = {"adoption", "objections", "stances", "alignment"}
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("plots")
+    for name in ("era-2016", "era-2024"):
+        assert main(["run", str(ROOT / "scenarios" / f"{name}.yaml"), "--replicates", "200", "--out", str(root / name), "--quiet"]) == 0
+    return root
+
+
+def test_a_run_draws_every_figure(runs):
+    assert {p.stem for p in (runs / "era-2016" / "figures").glob("*.png")} == RUN_FIGURES
+
+
+@pytest.mark.parametrize("fmt", ["png", "svg", "pdf"])
+def test_plot_on_saved_results_gives_the_runs_own_figures(runs, tmp_path, fmt):
+    out = tmp_path / "run"
+    assert main(["run", str(ROOT / "scenarios" / "era-2016.yaml"), "--replicates", "200", "--out", str(out), "--quiet", "--format", fmt]) == 0
+    drawn = {p.name: p.read_bytes() for p in (out / "figures").iterdir()}
+    assert len(drawn) == 4 and all(name.endswith(f".{fmt}") for name in drawn)
+    assert main(["plot", str(out), "--format", fmt]) == 0
+    assert {p.name: p.read_bytes() for p in (out / "figures").iterdir()} == drawn
+
+
+def test_no_figures_means_none(tmp_path):
+    out = tmp_path / "quiet"
+    assert main(["run", str(ROOT / "scenarios" / "era-2016.yaml"), "--replicates", "20", "--out", str(out), "--quiet", "--no-figures"]) == 0
+    assert not (out / "figures").exists()
+
+
+def test_a_sweep_draws_its_line_heat_map_and_sensitivity_figures(tmp_path):
+    out = tmp_path / "grid"
+    argv = ["sweep", str(ROOT / "scenarios" / "baseline.yaml"), "--param", "members.russia.relations.china.dependence=0:1:3",
+            "--param", "members.india.relations.china.rivalry=0:1:2", "--replicates", "30", "--out", str(out), "--quiet", "--workers", "1"]
+    assert main(argv) == 0
+    assert {p.stem for p in (out / "figures").glob("*.png")} == {"adoption_by_parameter", "adoption_heatmap"}
+    before = {p.name: p.read_bytes() for p in (out / "figures").iterdir()}
+    assert main(["plot", str(out)]) == 0
+    assert {p.name: p.read_bytes() for p in (out / "figures").iterdir()} == before
+    sobol = tmp_path / "sobol"
+    argv = ["sweep", str(ROOT / "scenarios" / "baseline.yaml"), "--method", "sobol", "--samples", "8", "--common-noise",
+            "--param", "members.russia.relations.china.dependence=U(0,1)", "--param", "members.india.relations.china.rivalry=U(0,1)",
+            "--replicates", "30", "--out", str(sobol), "--quiet", "--workers", "1"]
+    assert main(argv) == 0
+    assert main(["sensitivity", str(sobol)]) == 0
+    assert (sobol / "figures" / "sensitivity.png").stat().st_size > 10_000
+
+
+def test_compare_two_runs(runs, tmp_path, capsys):
+    out = tmp_path / "cmp"
+    assert main(["compare", str(runs / "era-2016"), str(runs / "era-2024"), "--out", str(out)]) == 0
+    assert {p.name for p in out.iterdir()} == {"adoption.png", "objections.png", "alignment.png", "differences.png", "differences.csv"}
+    table = pd.read_csv(out / "differences.csv").set_index("proposal")
+    energy = table.loc["energy_framework"]
+    assert energy.difference == pytest.approx(energy["p_adopted era-2024"] - energy["p_adopted era-2016"])
+    assert energy.ci_low < energy.difference < energy.ci_high
+    assert main(["compare", str(runs / "era-2016"), str(runs / "era-2024"), "--out", str(out)]) == 2  # never overwrites
+    assert "--force" in capsys.readouterr().err
+    assert main(["compare", str(runs / "era-2016"), str(tmp_path), "--out", str(tmp_path / "x")]) == 2
+
+
+def test_the_report_is_one_self_contained_html_file(runs):
+    assert main(["report", str(runs / "era-2024")]) == 0
+    page = (runs / "era-2024" / "report.html").read_text()
+    assert page.count("data:image/png;base64,") == 4
+    assert "src='http" not in page and 'src="http' not in page and "<link" not in page
+    assert "Scenario era-2024" in page and "consensus" in page
+    assert "New developments" in page  # the provenance of the events and key numbers
+    assert "Different aspirations" in page
+
+
+def test_alignment_is_the_share_of_decisions_without_a_first_objection(runs):
+    results = RunResults(runs / "era-2016")
+    table = alignment(results)
+    decided = results.outcomes[results.outcomes.status.isin(["adopted", "blocked", "withdrawn"])]
+    assert table.alignment.iloc[0] == pytest.approx((decided.initial_objectors.astype(str) == "").mean())
+    assert (table.ci_low <= table.alignment).all() and (table.alignment <= table.ci_high).all()
+
+
+def test_each_member_keeps_one_distinct_colour():
+    assert len(set(MEMBER_COLOURS.values())) == 10
+    assert member_colour("russia") == MEMBER_COLOURS["russia"] and member_colour("turkey") == member_colour("turkey")
