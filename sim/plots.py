@@ -203,17 +203,24 @@ def stance_map_figure(results: RunResults) -> plt.Figure:
 
 
 def alignment(results: RunResults) -> pd.DataFrame:
-    """Alignment by year: the share of decisions in which no member objected to the proposal as first tabled.
+    """Alignment by year: the mean share of voting members who do not object to a proposal as first tabled.
 
-    1 means every proposal tabled that year met no objection at its proposed ambition; 0 that every one
-    did. It summarises how far the members' interests are aligned on that year's agenda.
+    Averaged over the decisions taken that year (replicates x proposals), with a 95% interval (normal,
+    over decisions). 1 means no member objects to anything on the agenda as proposed; lower values mean
+    more members find the agenda's proposals beyond what they can accept. Voters are the members whose
+    accession year (in the configuration in force that year) has come.
     """
     decided = results.outcomes[results.outcomes.status.isin(["adopted", "blocked", "withdrawn"])]
+    configurations = {int(year): config for year, config in results.metadata["configuration"].items()}
     rows = []
     for year, group in decided.groupby("year"):
-        agreed = int((group.initial_objectors.astype(str) == "").sum())
-        low, high = wilson(agreed, len(group))
-        rows.append({"year": year, "alignment": agreed / len(group), "ci_low": float(low), "ci_high": float(high), "decisions": len(group)})
+        config = configurations[max(y for y in configurations if y <= year)]
+        voters = sum(m["status"] == "member" and m["joined"] is not None and m["joined"] <= year for m in config["members"].values())
+        objecting = group.initial_objectors.astype(str).map(lambda names: len(names.split(";")) if names else 0)
+        share = 1 - objecting.to_numpy(dtype=float) / max(voters, 1)
+        half = 1.96 * share.std(ddof=1) / np.sqrt(len(share)) if len(share) > 1 else 0.0
+        rows.append({"year": year, "alignment": share.mean(), "ci_low": share.mean() - half, "ci_high": share.mean() + half,
+                     "decisions": len(share), "voters": voters})
     return pd.DataFrame(rows)
 
 
@@ -228,10 +235,10 @@ def alignment_figure(results: RunResults, other: RunResults | None = None) -> pl
         axis.fill_between(table.year, table.ci_low, table.ci_high, color=colour, alpha=0.2, linewidth=0)
     axis.set_ylim(-0.02, 1.02)
     axis.set_xlabel("Year (one summit a year)")
-    axis.set_ylabel("Share of decisions with no\nobjection to the first offer")
+    axis.set_ylabel("Mean share of members not\nobjecting to the first offer")
     if other is not None:
         axis.legend(frameon=False)
-    axis.set_title(_title("Alignment: proposals that meet no objection as first tabled", results, other))
+    axis.set_title(_title("Alignment: members who accept the agenda's proposals as first tabled", results, other))
     return figure
 
 

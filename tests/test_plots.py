@@ -82,12 +82,15 @@ def test_the_report_is_one_self_contained_html_file(runs):
     assert "Different aspirations" in page
 
 
-def test_alignment_is_the_share_of_decisions_without_a_first_objection(runs):
+def test_alignment_is_the_mean_share_of_members_not_objecting_to_the_first_offer(runs):
     results = RunResults(runs / "era-2016")
     table = alignment(results)
     decided = results.outcomes[results.outcomes.status.isin(["adopted", "blocked", "withdrawn"])]
-    assert table.alignment.iloc[0] == pytest.approx((decided.initial_objectors.astype(str) == "").mean())
+    objecting = decided.initial_objectors.astype(str).map(lambda names: len(names.split(";")) if names else 0)
+    assert table.voters.iloc[0] == 6  # the six founders in 2016
+    assert table.alignment.iloc[0] == pytest.approx(1 - objecting.mean() / 6)
     assert (table.ci_low <= table.alignment).all() and (table.alignment <= table.ci_high).all()
+    assert alignment(RunResults(runs / "era-2024")).voters.iloc[0] == 10
 
 
 def test_each_member_keeps_one_distinct_colour():
