@@ -178,28 +178,47 @@ def objections_figure(results: RunResults, other: RunResults | None = None) -> p
     return figure
 
 
-def stance_map_figure(results: RunResults) -> plt.Figure:
-    """Member x proposal: the shares of support, reservation (or standing aside) and objection."""
+def stance_map_figure(results: RunResults, other: RunResults | None = None) -> plt.Figure:
+    """Member x proposal: the shares of support, reservation (or standing aside) and objection.
+
+    With ``other``, a second row for the second run, on the same members, proposals and colour scale.
+    """
+    runs = [results] if other is None else [results, other]
+    tables = [_stance_shares(run) for run in runs]
+    members = list(dict.fromkeys(m for table in tables for m in table.member))
+    proposals = list(dict.fromkeys(p for table in tables for p in table.proposal))
+    columns = ["support", "reservation or stood aside", "objected"]
+    names = {**results.members, **(other.members if other else {})}
+    titles = {**results.proposals, **(other.proposals if other else {})}
+    width = 3 * (1.6 + 0.62 * len(proposals))  # each cell wide enough for its percentage
+    figure, axes = plt.subplots(len(runs), 3, figsize=(width, (0.5 + 0.35 * len(members) + 1.8) * len(runs)), squeeze=False, sharey=True)
+    for row, (run, table) in enumerate(zip(runs, tables, strict=True)):
+        for axis, column in zip(axes[row], columns, strict=True):
+            grid = table.pivot(index="member", columns="proposal", values=column).reindex(index=members, columns=proposals)
+            values = grid.to_numpy(dtype=float)
+            image = axis.imshow(values, vmin=0, vmax=1, cmap="cividis", aspect="auto")  # colour-blind safe
+            for (i, j), value in np.ndenumerate(values):
+                if not np.isnan(value):
+                    axis.text(j, i, f"{value:.0%}", ha="center", va="center", fontsize=7, color="black" if value > 0.5 else "white")
+            axis.set_xticks(range(len(proposals)), [_shorten(titles.get(p, p)) for p in proposals], rotation=40, ha="right")
+            axis.set_title(f"{run.name}: {column}" if other is not None else f"Share: {column}")
+            figure.colorbar(image, ax=axis, fraction=0.046, pad=0.04)
+        axes[row, 0].set_yticks(range(len(members)), [names.get(m, m) for m in members])
+    heading = "Stances of members on proposals (final offers; blank: not a member)"
+    figure.suptitle(f"{heading}\n{results.title}" + (f"\nagainst {other.title}" if other is not None else ""))
+    figure.tight_layout()
+    return figure
+
+
+def _shorten(text: str, most: int = 30) -> str:
+    return text if len(text) <= most else text[: most - 1] + "…"
+
+
+def _stance_shares(results: RunResults) -> pd.DataFrame:
     stances = results.stances.copy()
     stances["support"] = (1 - stances.objected - stances.reservation - stances.stood_aside).clip(lower=0)  # rounding
     stances["reservation or stood aside"] = stances.reservation + stances.stood_aside
-    columns = [("support", "cividis"), ("reservation or stood aside", "cividis"), ("objected", "cividis")]  # colour-blind safe
-    members = list(dict.fromkeys(stances.member))
-    proposals = list(dict.fromkeys(stances.proposal))
-    figure, axes = plt.subplots(1, 3, figsize=(3.2 * 3, 0.5 + 0.35 * len(members) + 1.5), sharey=True)
-    for axis, (column, cmap) in zip(axes, columns, strict=True):
-        grid = stances.pivot(index="member", columns="proposal", values=column).reindex(index=members, columns=proposals)
-        image = axis.imshow(grid.to_numpy(dtype=float), vmin=0, vmax=1, cmap=cmap, aspect="auto")
-        for (i, j), value in np.ndenumerate(grid.to_numpy(dtype=float)):
-            if not np.isnan(value):
-                axis.text(j, i, f"{value:.0%}", ha="center", va="center", fontsize=7, color="black" if value > 0.5 else "white")
-        axis.set_xticks(range(len(proposals)), [results.proposals.get(p, p) for p in proposals], rotation=40, ha="right")
-        axis.set_title(f"Share: {column}")
-        figure.colorbar(image, ax=axis, fraction=0.046, pad=0.04)
-    axes[0].set_yticks(range(len(members)), [results.members.get(m, m) for m in members])
-    figure.suptitle(f"Stances of members on proposals (final offers)\n{results.title}")
-    figure.tight_layout()
-    return figure
+    return stances
 
 
 def alignment(results: RunResults) -> pd.DataFrame:
@@ -353,6 +372,7 @@ def draw_comparison(first: Path, second: Path, out: Path, fmt: str = "png") -> l
         return [
             _save(adoption_figure(a, b), target, "adoption", fmt),
             _save(objections_figure(a, b), target, "objections", fmt),
+            _save(stance_map_figure(a, b), target, "stances", fmt),
             _save(alignment_figure(a, b), target, "alignment", fmt),
             _save(difference_figure(a, b), target, "differences", fmt),
             target / "differences.csv",

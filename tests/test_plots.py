@@ -62,7 +62,8 @@ def test_a_sweep_draws_its_line_heat_map_and_sensitivity_figures(tmp_path):
 def test_compare_two_runs(runs, tmp_path, capsys):
     out = tmp_path / "cmp"
     assert main(["compare", str(runs / "era-2016"), str(runs / "era-2024"), "--out", str(out)]) == 0
-    assert {p.name for p in out.iterdir()} == {"adoption.png", "objections.png", "alignment.png", "differences.png", "differences.csv"}
+    assert {p.name for p in out.iterdir()} == {"adoption.png", "objections.png", "stances.png", "alignment.png", "differences.png",
+                                               "differences.csv"}
     table = pd.read_csv(out / "differences.csv").set_index("proposal")
     energy = table.loc["energy_framework"]
     assert energy.difference == pytest.approx(energy["p_adopted era-2024"] - energy["p_adopted era-2016"])
