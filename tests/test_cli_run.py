@@ -15,7 +15,7 @@ from sim.cli import main
 from .conftest import ROOT
 
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
-FILES = {"outcomes.parquet", "summary.csv", "stances.csv", "by_year.csv", "summary.txt", "metadata.json"}
+FILES = {"outcomes.parquet", "summary.csv", "stances.csv", "by_year.csv", "summary.txt", "metadata.json", "figures"}
 
 
 @pytest.fixture(scope="module")
