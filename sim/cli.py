@@ -442,18 +442,12 @@ def main(argv: list[str] | None = None) -> int:
             return _run(args, ["sco-sim", *argv])
         return {"check": _check, "explain": _explain, "validate": _validate, "sweep": _sweep,
                 "sensitivity": _sensitivity, "plot": _plot, "compare": _compare, "report": _report}[args.command](args)
-    except ConfigError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except UsageError as error:
+    except (ConfigError, UsageError, FileExistsError) as error:  # bad input: one line, status 2
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted; nothing was written", file=sys.stderr)
         return 130
-    except FileExistsError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
     except OSError as error:
         print(f"error: {error.filename or ''}: {error.strerror or error}", file=sys.stderr)
         return 2

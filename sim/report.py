@@ -68,7 +68,7 @@ def _assumptions(meta: dict) -> str:
     parts = ["<h3>Events</h3>", _table(pd.DataFrame(rows, columns=["year", "source", "change"])) if rows else "<p>None.</p>"]
     first = meta["configuration"][min(meta["configuration"], key=int)]
     numbers = []
-    for code, member in first["members"].items():
+    for member in first["members"].values():
         if member["status"] != "member":
             continue
         sources = member.get("sources", {})

@@ -159,7 +159,7 @@ def aggregate(records: list[Record], names: dict[str, str]) -> Aggregates:
 
         decided = np.concatenate([r.status <= Status.WITHDRAWN for r in mine])
         actors = mine[-1].actors
-        for i, actor in enumerate(actors):
+        for actor in actors:  # deciders only grow, so the last year names them all
             final = np.concatenate([_column(r, r.stance, actor) for r in mine])[decided]
             initial = np.concatenate([_column(r, r.initial_stance, actor) for r in mine])[decided]
             voted = final != Stance.ABSENT
