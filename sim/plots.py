@@ -306,8 +306,7 @@ def sweep_line_figure(summary: pd.DataFrame, x: str, others: list[str], title: s
             rows = group[group.proposal == code].sort_values(x)
             label = ", ".join(f"{short(o)} = {_value(v)}" for o, v in zip(others, key if isinstance(key, tuple) else (key,), strict=False)) or None
             colour = SERIES_COLOURS[n % len(SERIES_COLOURS)]
-            style = "-" if len(rows) > 1 else "o"
-            axis.plot(rows[x], rows.p_adopted, style, color=colour, marker="o", markersize=3, label=label)
+            axis.plot(rows[x], rows.p_adopted, linestyle="-" if len(rows) > 1 else "none", color=colour, marker="o", markersize=3, label=label)
             axis.fill_between(rows[x], rows.ci_low, rows.ci_high, color=colour, alpha=0.2, linewidth=0)
         axis.set_title(code.replace("_", " "))
         axis.set_ylim(-0.02, 1.02)
