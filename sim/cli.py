@@ -96,6 +96,12 @@ def _parser() -> argparse.ArgumentParser:
     sensitivity = commands.add_parser("sensitivity", help="Sobol or Morris indices of a finished sweep")
     sensitivity.add_argument("folder", type=Path, help="the sweep's folder")
 
+    backtest = commands.add_parser("backtest", help="backtest the decision engine on real decisions (DEU III)")
+    backtest.add_argument("dataset", choices=["deu"], help="the data set's format")
+    backtest.add_argument("file", type=Path, help="the data file (DEU III format: docs/validation.md)")
+    backtest.add_argument("--rule", choices=["all", "unanimity", "qmv"], default="all", help="which issues (default all)")
+    backtest.add_argument("--out", type=Path, help="output folder (default: a new folder under results/)")
+
     check = commands.add_parser("check", help="validate scenario files without running them")
     check.add_argument("scenarios", type=Path, nargs="+", help="scenario files (YAML)")
     _add_settings(check)
@@ -418,6 +424,35 @@ def _compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _backtest(args: argparse.Namespace) -> int:
+    from .backtest import backtest, calibrate, read_issues
+
+    if not args.file.is_file():
+        raise ConfigError(args.file, "", "file not found")
+    issues, skipped = read_issues(args.file)
+    if args.rule != "all":
+        issues = [i for i in issues if i.rule == args.rule]
+    if len(issues) < 10:
+        raise ConfigError(args.file, "", f"only {len(issues)} usable issues; the backtest needs at least 10")
+    calibration = calibrate(issues)
+    tolerance = {rule: chosen for rule, (chosen, _) in calibration.items()}
+    per_issue, summary = backtest(issues, tolerance)
+    out = args.out or _new_folder("backtest-deu")
+    if out.exists() and any(out.iterdir()):
+        raise UsageError(f"{out}: --out: already holds results; choose another folder")
+    out.mkdir(parents=True, exist_ok=True)
+    per_issue.to_csv(out / "issues.csv", index=False)
+    summary.to_csv(out / "summary.csv", index=False)
+    (out / "skipped.txt").write_text("".join(f"{line}\n" for line in skipped), encoding="utf-8")
+    print(f"{len(issues)} issues from {args.file} ({len(skipped)} rows or actors left out: {out}/skipped.txt)")
+    for rule, (chosen, errors) in calibration.items():
+        print(f"tolerance under {rule}: {chosen} (chosen by 5-fold cross-validation; held-out MAE {100 * errors['cross-validated']:.1f})")
+    print()
+    print(summary.to_string(index=False, float_format=lambda v: f"{v:.1f}"))
+    print(f"\nMean absolute error on the 0-100 scale, 95% bootstrap intervals over issues. Per issue: {out}/issues.csv")
+    return 0
+
+
 def _report(args: argparse.Namespace) -> int:
     from .report import build
 
@@ -441,13 +476,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             return _run(args, ["sco-sim", *argv])
         return {"check": _check, "explain": _explain, "validate": _validate, "sweep": _sweep,
-                "sensitivity": _sensitivity, "plot": _plot, "compare": _compare, "report": _report}[args.command](args)
+                "sensitivity": _sensitivity, "plot": _plot, "compare": _compare, "report": _report,
+                "backtest": _backtest}[args.command](args)
     except (ConfigError, UsageError, FileExistsError) as error:  # bad input: one line, status 2
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted; nothing was written", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (e.g. `| head`): nothing left to say
+        return 0
     except OSError as error:
         print(f"error: {error.filename or ''}: {error.strerror or error}", file=sys.stderr)
         return 2
