@@ -440,10 +440,8 @@ def _backtest(args: argparse.Namespace) -> int:
     out = args.out or _new_folder("backtest-deu")
     if out.exists() and any(out.iterdir()):
         raise UsageError(f"{out}: --out: already holds results; choose another folder")
-    out.mkdir(parents=True, exist_ok=True)
-    per_issue.to_csv(out / "issues.csv", index=False)
-    summary.to_csv(out / "summary.csv", index=False)
-    (out / "skipped.txt").write_text("".join(f"{line}\n" for line in skipped), encoding="utf-8")
+    _write_folder(out, {"issues.csv": per_issue.to_csv(index=False), "summary.csv": summary.to_csv(index=False),
+                        "skipped.txt": "".join(f"{line}\n" for line in skipped)})
     print(f"{len(issues)} issues from {args.file} ({len(skipped)} rows or actors left out: {out}/skipped.txt)")
     for rule, (chosen, errors) in calibration.items():
         print(f"tolerance under {rule}: {chosen} (chosen by 5-fold cross-validation; held-out MAE {100 * errors['cross-validated']:.1f})")
@@ -451,6 +449,23 @@ def _backtest(args: argparse.Namespace) -> int:
     print(summary.to_string(index=False, float_format=lambda v: f"{v:.1f}"))
     print(f"\nMean absolute error on the 0-100 scale, 95% bootstrap intervals over issues. Per issue: {out}/issues.csv")
     return 0
+
+
+def _write_folder(out: Path, files: dict[str, str]) -> None:
+    """Write text files into a hidden sibling folder, then rename it to ``out``: all of them or none."""
+    import tempfile
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        for name, text in files.items():
+            (staging / name).write_text(text, encoding="utf-8")
+        if out.exists():
+            out.rmdir()  # empty (checked by the caller)
+        os.rename(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
 
 
 def _report(args: argparse.Namespace) -> int:

@@ -143,14 +143,14 @@ def nonnegative_up_to(benefit: NDArray, cost: NDArray) -> NDArray[np.float64]:
 
     U is concave with U(0) = 0, so the ambitions at which U >= 0 form an interval [0, limit].
     """
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # a vanishing cost: no limit (inf)
         root = np.where(cost > 0, np.maximum(benefit, 0.0) / cost, np.inf)
     return np.where((cost <= 0) & (benefit < 0), 0.0, root)
 
 
 def tolerable_up_to(benefit: NDArray, cost: NDArray, tolerance: NDArray) -> NDArray[np.float64]:
     """The largest ambition a >= 0 with benefit*a - cost*a**2 >= -tolerance (inf if every a qualifies)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # a vanishing cost: no limit (inf)
         root = (benefit + np.sqrt(benefit**2 + 4 * cost * tolerance)) / (2 * cost)
         linear = np.where(benefit < 0, tolerance / -benefit, np.inf)
     return np.where(cost > 0, root, linear)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -22,3 +23,11 @@ def write_scenario(tmp_path):
         return path
 
     return write
+
+
+# In CI, property-based tests explore the same examples every run, so a failure there is reproducible.
+if os.environ.get("CI"):
+    from hypothesis import settings
+
+    settings.register_profile("ci", derandomize=True, deadline=None)
+    settings.load_profile("ci")
