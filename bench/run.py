@@ -135,8 +135,8 @@ def sweep_memory(points: int, replicates: int) -> None:
     say("sweep_peak_memory_mb", f"{peak:.0f}")
 
 
-def worker_scaling(points: int, replicates: int, repeats: int = 3) -> None:
-    """Wall time of one sweep (a whole `sco-sim sweep` command) with one worker and with two, best of `repeats`."""
+def worker_scaling(points: int, replicates: int, repeats: int = 5) -> None:
+    """Wall time of one sweep (a whole `sco-sim sweep` command) with one worker and with two: best and median of `repeats`."""
     seconds: dict[int, list[float]] = {1: [], 2: []}
     for _ in range(repeats):
         for workers in (1, 2):  # alternating, so that a change in the machine's load hits both
@@ -149,6 +149,7 @@ def worker_scaling(points: int, replicates: int, repeats: int = 3) -> None:
     say("one_worker_seconds", f"{one:.1f}")
     say("two_workers_seconds", f"{two:.1f}")
     say("two_worker_speedup", f"{one / two:.2f}")
+    say("two_worker_speedup_median", f"{np.median(seconds[1]) / np.median(seconds[2]):.2f}")
 
 
 def step_scaling(replicates: int) -> None:

@@ -6,6 +6,3 @@ try:
     __version__ = version("sco-sim")
 except PackageNotFoundError:  # running from a source tree that was not installed
     __version__ = "0+unknown"
-
-#: The formats figures can be written in (sim.plots); here so the command line need not load matplotlib.
-FIGURE_FORMATS = ("png", "svg", "pdf")

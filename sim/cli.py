@@ -14,13 +14,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-import yaml
+from typing import TYPE_CHECKING
 
 from . import __version__
-from .design import METHODS
-from . import FIGURE_FORMATS as FORMATS
-from .engine import RULES
-from .scenario import MAX_REPLICATES, ConfigError, Scenario, _StrictLoader, load_scenario
+from .vocabulary import FIGURE_FORMATS as FORMATS
+from .vocabulary import MAX_REPLICATES, METHODS, RULES, ConfigError
+
+if TYPE_CHECKING:
+    from .scenario import Scenario
+
+# numpy, pandas, pydantic and Mesa are imported inside the commands, not here: `sco-sim sweep` forks its
+# workers before they are loaded, while this process still has a single thread.
 
 RESULTS = Path("results")
 
@@ -118,6 +122,10 @@ def _add_settings(parser: argparse.ArgumentParser, rule: bool = True) -> None:
 
 
 def _overrides(pairs: list[str]) -> dict[str, Any]:
+    import yaml
+
+    from .scenario import _StrictLoader
+
     overrides: dict[str, Any] = {}
     for pair in pairs:
         path, sep, text = pair.partition("=")
@@ -135,6 +143,8 @@ def _load(path: Path, args: argparse.Namespace) -> Scenario:
         raise ConfigError("command line", "--replicates", f"expected 1 to {MAX_REPLICATES:,}, got {args.replicates}")
     if args.seed is not None and not 0 <= args.seed < 2**63:
         raise ConfigError("command line", "--seed", f"expected a whole number from 0 to 2**63-1, got {args.seed}")
+    from .scenario import load_scenario
+
     return load_scenario(path, overrides=_overrides(args.set), replicates=args.replicates, seed=args.seed, rule=getattr(args, "rule", None))
 
 
@@ -217,6 +227,8 @@ def _validate(args: argparse.Namespace) -> int:
         raise UsageError("validate: no cases (none given and none in validation/)")
     verdicts = [run_case(case, path, args.replicates) for case, path in cases]
     first, first_file = cases[0]
+    from .scenario import load_scenario
+
     scenario = load_scenario((first_file.parent / first.scenario).resolve())
     names = {code: m.name for code, m in scenario.configuration(scenario.start).members.items()}
     print(table(verdicts, names))
@@ -224,12 +236,15 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from . import sweep
+    from .executors import make_executor
 
     if args.workers < 1:
         raise ConfigError("command line", "--workers", f"expected at least 1, got {args.workers}")
-    # start the workers first: they load their modules while this process prepares the sweep
-    executor, close, width = sweep.make_executor(args.workers, args.scheduler)
+    # start the workers first, before this process loads numpy and pandas (and their threads): they
+    # load their modules while this process prepares the sweep
+    executor, close, width = make_executor(args.workers, args.scheduler)
+    from . import sweep
+
     try:
         folder, plan, points = _prepare_sweep(args, sweep)
         started = time.monotonic()
@@ -324,6 +339,8 @@ def _check_parameter_values(path: Path, overrides: dict[str, Any], parameters: l
     values each once. A typo or an out-of-range value stops the sweep here; a point that fails only
     for its particular combination of values is recorded as failed when it runs, and the others go on.
     """
+    from .scenario import load_scenario
+
     wanted: set[tuple[str, str]] = set()
     for p in parameters:
         values = [point[p.path] for point in points]

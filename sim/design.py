@@ -23,10 +23,11 @@ from typing import Any, Literal
 import numpy as np
 import yaml
 
+from . import vocabulary
 from .scenario import ConfigError, _StrictLoader
 
 Method = Literal["grid", "random", "lhs", "sobol", "morris"]
-METHODS: tuple[Method, ...] = ("grid", "random", "lhs", "sobol", "morris")
+METHODS: tuple[Method, ...] = vocabulary.METHODS  # type: ignore[assignment]
 ALIASES = {"rule": "rules.decision"}
 #: Points one sweep may have; at 500 replicates each that is 5 billion runs.
 MAX_POINTS = 10_000_000

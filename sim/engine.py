@@ -26,14 +26,10 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from . import vocabulary
+
 Rule = Literal["consensus", "consensus_minus_one", "two_thirds", "majority", "capability_majority"]
-RULES: tuple[Rule, ...] = (
-    "consensus",
-    "consensus_minus_one",
-    "two_thirds",
-    "majority",
-    "capability_majority",
-)
+RULES: tuple[Rule, ...] = vocabulary.RULES  # type: ignore[assignment]
 
 
 class Stance(IntEnum):

@@ -25,7 +25,7 @@ import pandas as pd  # noqa: E402
 
 from .results import wilson  # noqa: E402
 
-from . import FIGURE_FORMATS as FORMATS
+from .vocabulary import FIGURE_FORMATS as FORMATS
 #: Paul Tol's colour-blind-safe "muted" scheme, then black, for the SCO's ten members in a fixed order.
 MEMBER_COLOURS = dict(zip(
     ["china", "russia", "india", "pakistan", "iran", "belarus", "kazakhstan", "kyrgyzstan", "tajikistan", "uzbekistan"],

@@ -20,18 +20,9 @@ from pydantic import Field, ValidationError
 
 from .config import Code, Configuration, Strict, Year
 from .engine import Rule
+from .vocabulary import MAX_REPLICATES, ConfigError  # noqa: F401 - ConfigError is part of this module's interface
 
-#: Replicates a single run may ask for (memory grows linearly; see docs/ODD.md, "Limits").
-MAX_REPLICATES = 1_000_000
 MAX_YEARS = 200
-
-
-class ConfigError(Exception):
-    """A problem with an input file, reported as ``file: key: what was expected``."""
-
-    def __init__(self, file: str | Path, key: str, message: str) -> None:
-        self.file, self.key, self.message = str(file), key, message
-        super().__init__(f"{file}: {key}: {message}" if key else f"{file}: {message}")
 
 
 class Event(Strict):

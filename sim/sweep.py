@@ -21,10 +21,11 @@ import json
 import os
 import shutil
 import tempfile
-import threading
 import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+
+from .executors import SerialExecutor, make_executor  # noqa: F401 - part of this module's interface
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -215,54 +216,6 @@ def _collect(folder: Path, pending: dict[Future, int], chunks: list[range], prog
         number = pending.pop(future)
         _write_chunk(folder, number, future.result())
         progress(len(chunks[number]))
-
-
-class SerialExecutor(Executor):
-    """Runs each task when it is submitted, in this process (for debugging and small sweeps)."""
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
-        future: Future = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as error:  # noqa: BLE001 - handed to the caller through the future
-            future.set_exception(error)
-        return future
-
-
-def make_executor(workers: int, scheduler: str | None) -> tuple[Executor, Callable[[], None], int]:
-    """An executor behind one concurrent.futures interface, a function that closes it, and its width.
-
-    Serial for one worker, local processes for several, a Dask cluster when a scheduler is named.
-    """
-    if scheduler:
-        from distributed import Client
-
-        client = Client(scheduler, timeout=30)
-        width = max(1, sum(w.get("nthreads", 1) for w in client.scheduler_info().get("workers", {}).values()))
-        return client.get_executor(), client.close, width
-    if workers <= 1:
-        return SerialExecutor(), lambda: None, 1
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    from . import runner  # noqa: F401 - loaded once here, so forked workers start with it
-
-    # Fork only while this process has a single thread (forking a thread, e.g. pyarrow's or the progress
-    # bar's, can deadlock the child); all workers start here, at once, so none is forked later.
-    methods = multiprocessing.get_all_start_methods()
-    single = threading.active_count() == 1
-    method = "fork" if single and "fork" in methods else "forkserver" if "forkserver" in methods else "spawn"
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
-    for _ in range(workers):  # each worker loads its modules now, while the caller prepares the sweep
-        pool.submit(_warm_up)
-    return pool, lambda: pool.shutdown(cancel_futures=True), workers
-
-
-def _warm_up() -> int:
-    """Import what a chunk needs (numpy, pandas, Mesa), so the first chunk does not wait for it."""
-    from . import runner  # noqa: F401
-
-    return os.getpid()
 
 
 def parameters_of(plan: Plan) -> list[Parameter]:

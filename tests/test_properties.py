@@ -143,3 +143,19 @@ def test_packages_are_adopted_whole_and_members_vote_only_once_joined(seed, year
         if "iran" in r.actors:
             votes = r.stance[:, r.actors.index("iran")] != Stance.ABSENT
             assert not votes.any() or when >= year
+
+
+def test_sizes_that_would_exhaust_the_machine_are_refused_in_one_line(tmp_path, capsys):
+    base = yaml.safe_load(BASE.read_text())
+    base.pop("events")
+    base["members"].update({f"m{i}": {"name": f"m{i}", "status": "partner", "capability": 0.0, "weights": {}} for i in range(1001)})
+    (tmp_path / "big.yaml").write_text(yaml.safe_dump(base))
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump({**VALID, "base": str(tmp_path / "big.yaml")}))
+    assert main(["check", str(tmp_path / "s.yaml")]) == 2
+    assert "at most 1000 members" in capsys.readouterr().err
+    scenario = str(BASE.parent.parent / "scenarios" / "baseline.yaml")
+    assert main(["sweep", scenario, "--param", "noise.weights=0:1:4000", "--param", "noise.judgement=0:1:3000",
+                 "--out", str(tmp_path / "w"), "--quiet"]) == 2
+    assert "at most 10,000,000 are allowed" in capsys.readouterr().err and not (tmp_path / "w").exists()
+    assert main(["run", scenario, "--replicates", "1000001", "--out", str(tmp_path / "r")]) == 2
+    assert "--replicates" in capsys.readouterr().err

@@ -1,0 +1,67 @@
+"""Executors behind one concurrent.futures interface: serial, local processes, a Dask cluster.
+
+This module imports nothing heavy, so that the command line can start its worker processes before it
+loads numpy, pandas and Mesa itself.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import Executor, Future
+from typing import Any
+
+
+class SerialExecutor(Executor):
+    """Runs each task when it is submitted, in this process (for debugging and small sweeps)."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as error:  # noqa: BLE001 - handed to the caller through the future
+            future.set_exception(error)
+        return future
+
+
+def make_executor(workers: int, scheduler: str | None) -> tuple[Executor, Callable[[], None], int]:
+    """An executor, a function that closes it, and its width (how many tasks run at once).
+
+    Serial for one worker, local processes for several, a Dask cluster when a scheduler is named.
+    """
+    if scheduler:
+        from distributed import Client
+
+        client = Client(scheduler, timeout=30)
+        width = max(1, sum(w.get("nthreads", 1) for w in client.scheduler_info().get("workers", {}).values()))
+        return client.get_executor(), client.close, width
+    if workers <= 1:
+        return SerialExecutor(), lambda: None, 1
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    methods = multiprocessing.get_all_start_methods()
+    if "forkserver" in methods:
+        # A fork server (a fresh process, safe whatever threads this one runs) loads the modules once and
+        # forks ready workers from itself; it starts in the background while the caller prepares.
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["sim.sweep", "sim.runner"])
+    else:
+        context = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    starter = threading.Thread(target=lambda: [pool.submit(_warm_up) for _ in range(workers)], daemon=True)
+    starter.start()
+
+    def close() -> None:
+        starter.join()
+        pool.shutdown(cancel_futures=True)
+
+    return pool, close, workers
+
+
+def _warm_up() -> int:
+    """Import what a chunk needs (numpy, pandas, Mesa), so the first chunk does not wait for it."""
+    from . import runner, sweep  # noqa: F401
+
+    return os.getpid()
