@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from .vocabulary import FIGURE_FORMATS as FORMATS
-from .vocabulary import MAX_REPLICATES, METHODS, RULES, ConfigError
+from .vocabulary import MAX_REPLICATES, METHODS, RULES, ConfigError, printable
 
 if TYPE_CHECKING:
     from .scenario import Scenario
@@ -500,7 +500,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
     except UsageError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {printable(str(error))}", file=sys.stderr)
         return 2
     except SystemExit as done:  # --help and --version
         return int(done.code or 0)
@@ -511,7 +511,7 @@ def main(argv: list[str] | None = None) -> int:
                 "sensitivity": _sensitivity, "plot": _plot, "compare": _compare, "report": _report,
                 "backtest": _backtest}[args.command](args)
     except (ConfigError, UsageError, FileExistsError) as error:  # bad input: one line, status 2
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {printable(str(error))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted; nothing was written", file=sys.stderr)
@@ -519,10 +519,10 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # the reader went away (e.g. `| head`): nothing left to say
         return 0
     except OSError as error:
-        print(f"error: {error.filename or ''}: {error.strerror or error}", file=sys.stderr)
+        print(printable(f"error: {error.filename or ''}: {error.strerror or error}"), file=sys.stderr)
         return 2
     except Exception as error:  # noqa: BLE001 - the user gets one line, not a traceback
         if args.debug:
             raise
-        print(f"internal error: {error.__class__.__name__}: {error} (rerun with --debug for details)", file=sys.stderr)
+        print(printable(f"internal error: {error.__class__.__name__}: {error} (rerun with --debug for details)"), file=sys.stderr)
         return 1

@@ -22,5 +22,10 @@ class ConfigError(Exception):
     """A problem with an input file, reported as ``file: key: what was expected``."""
 
     def __init__(self, file: str | Path, key: str, message: str) -> None:
-        self.file, self.key, self.message = str(file), key, message
-        super().__init__(f"{file}: {key}: {message}" if key else f"{file}: {message}")
+        self.file, self.key, self.message = printable(str(file)), printable(key), printable(message)
+        super().__init__(f"{self.file}: {self.key}: {self.message}" if key else f"{self.file}: {self.message}")
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters escaped, so a message quoting the user's input stays one line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)

@@ -70,6 +70,11 @@ def test_any_overrides_of_a_valid_scenario_are_accepted_or_refused_in_one_line(o
     assert_clean(*check(yaml.safe_dump(document)))
 
 
+def test_control_characters_in_the_input_stay_escaped_in_the_one_line_message():
+    status, err = check(yaml.safe_dump({**VALID, "set": {"dimensions.security": {"\x1e\n": None}}}))
+    assert status == 2 and len(err.strip().splitlines()) == 1 and "\\x1e" in err
+
+
 def test_tags_that_would_build_python_objects_are_refused():
     for tag in ("!!python/object/apply:os.system ['echo hi']", "!!python/name:os.system", "!!binary aGk="):
         status, err = check(f"name: !!str x\nbase: {BASE}\nstart: 2015\nend: 2016\nseed: {tag}\n")
