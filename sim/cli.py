@@ -400,11 +400,11 @@ def _sweep_report(plan: Any, merged: dict[str, Any], seconds: float, folder: Pat
 
 def _sensitivity(args: argparse.Namespace) -> int:
     from .sensitivity import analyse, format_indices
-    from .sweep import _atomic_parquet
+    from .files import atomic_parquet, atomic_text
 
     table = analyse(args.folder)
-    _atomic_parquet(table, args.folder / "sensitivity.parquet")
-    table.to_csv(args.folder / "sensitivity.csv", index=False)
+    atomic_parquet(table, args.folder / "sensitivity.parquet")
+    atomic_text(table.to_csv(index=False), args.folder / "sensitivity.csv")
     from .plots import draw_sweep
 
     draw_sweep(args.folder)
@@ -457,8 +457,12 @@ def _backtest(args: argparse.Namespace) -> int:
     out = args.out or _new_folder("backtest-deu")
     if out.exists() and any(out.iterdir()):
         raise UsageError(f"{out}: --out: already holds results; choose another folder")
-    _write_folder(out, {"issues.csv": per_issue.to_csv(index=False), "summary.csv": summary.to_csv(index=False),
-                        "skipped.txt": "".join(f"{line}\n" for line in skipped)})
+    from .files import staged_folder
+
+    with staged_folder(out) as staging:
+        per_issue.to_csv(staging / "issues.csv", index=False)
+        summary.to_csv(staging / "summary.csv", index=False)
+        (staging / "skipped.txt").write_text("".join(f"{line}\n" for line in skipped), encoding="utf-8")
     print(f"{len(issues)} issues from {args.file} ({len(skipped)} rows or actors left out: {out}/skipped.txt)")
     for rule, (chosen, errors) in calibration.items():
         print(f"tolerance under {rule}: {chosen} (chosen by 5-fold cross-validation; held-out MAE {100 * errors['cross-validated']:.1f})")
@@ -466,23 +470,6 @@ def _backtest(args: argparse.Namespace) -> int:
     print(summary.to_string(index=False, float_format=lambda v: f"{v:.1f}"))
     print(f"\nMean absolute error on the 0-100 scale, 95% bootstrap intervals over issues. Per issue: {out}/issues.csv")
     return 0
-
-
-def _write_folder(out: Path, files: dict[str, str]) -> None:
-    """Write text files into a hidden sibling folder, then rename it to ``out``: all of them or none."""
-    import tempfile
-
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        for name, text in files.items():
-            (staging / name).write_text(text, encoding="utf-8")
-        if out.exists():
-            out.rmdir()  # empty (checked by the caller)
-        os.rename(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
 
 
 def _report(args: argparse.Namespace) -> int:

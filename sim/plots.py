@@ -9,12 +9,8 @@ results give the same bytes.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import matplotlib
 
@@ -23,9 +19,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from .files import staged_folder  # noqa: E402
 from .results import wilson  # noqa: E402
 
-from .vocabulary import FIGURE_FORMATS as FORMATS
 #: Paul Tol's colour-blind-safe "muted" scheme, then black, for the SCO's ten members in a fixed order.
 MEMBER_COLOURS = dict(zip(
     ["china", "russia", "india", "pakistan", "iran", "belarus", "kazakhstan", "kyrgyzstan", "tajikistan", "uzbekistan"],
@@ -60,16 +56,8 @@ def _save(figure: plt.Figure, folder: Path, name: str, fmt: str) -> Path:
 
 def _into(folder: Path, draw: Callable[[Path], list[Path]]) -> list[Path]:
     """Draw into a hidden sibling folder, then swap it in: a half-drawn set of figures never shows."""
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    try:
+    with staged_folder(folder, replace=True) as staging:
         names = [path.name for path in draw(staging)]
-        if folder.exists():
-            shutil.rmtree(folder)
-        os.rename(staging, folder)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return [folder / name for name in names]
 
 
@@ -411,13 +399,3 @@ def difference_figure(a: RunResults, b: RunResults) -> plt.Figure:
     figure.suptitle(f"{a.title}\nagainst {b.title}")
     figure.tight_layout()
     return figure
-
-
-def figure_paths(folder: Path) -> list[Path]:
-    """The figures in a folder, in a stable order."""
-    return sorted(p for p in folder.glob("*") if p.suffix.lstrip(".") in FORMATS)
-
-
-def describe(paths: list[Path]) -> dict[str, Any]:
-    """Names and sizes of drawn figures (for messages)."""
-    return {p.name: p.stat().st_size for p in paths}

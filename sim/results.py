@@ -9,9 +9,6 @@ or stood aside.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
@@ -22,6 +19,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from .engine import Route, Stance
+from .files import staged_folder
 
 #: z for a two-sided 95% interval
 Z95 = 1.959963984540054
@@ -230,20 +228,11 @@ def new_run_folder(root: Path, name: str, stamp: str) -> Path:
 
 
 def write_run(out: Path, table: pd.DataFrame, aggregates: Aggregates, metadata: dict[str, Any], summary_text: str) -> None:
-    """Write every file of a run into ``out`` at once: into a hidden sibling folder, then renamed.
-
-    A crash part-way leaves no half-written ``out``; an existing ``out`` is never touched.
-    """
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    """Write every file of a run into ``out`` at once (a crash part-way leaves no half-written ``out``)."""
+    with staged_folder(out) as staging:
         table.to_parquet(staging / "outcomes.parquet", index=False)
         aggregates.summary.to_csv(staging / "summary.csv", index=False)
         aggregates.stances.to_csv(staging / "stances.csv", index=False)
         aggregates.by_year.to_csv(staging / "by_year.csv", index=False)
         (staging / "summary.txt").write_text(summary_text + "\n", encoding="utf-8")
         (staging / "metadata.json").write_text(json.dumps(metadata, indent=2, default=str) + "\n", encoding="utf-8")
-        os.rename(staging, out)  # fails, rather than merging, if ``out`` appeared meanwhile
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise

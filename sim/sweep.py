@@ -18,14 +18,10 @@ and ``--resume`` finishes an interrupted sweep without redoing or duplicating an
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import tempfile
 import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
-
-from .executors import SerialExecutor, make_executor  # noqa: F401 - part of this module's interface
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +32,7 @@ import pandas as pd
 
 from . import __version__, streams
 from .design import Parameter
+from .files import atomic_parquet, atomic_text
 from .results import Record, aggregate
 from .scenario import ConfigError, Scenario, load_scenario
 
@@ -104,25 +101,6 @@ def run_chunk(plan: Plan, points: list[tuple[int, dict[str, Any]]]) -> dict[str,
 # --- the folder -----------------------------------------------------------------------------------
 
 
-def _atomic_parquet(frame: pd.DataFrame, path: Path) -> None:
-    """Write a table so that a crash never leaves a truncated file under the final name."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(handle)
-    try:
-        frame.to_parquet(temporary, index=False)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def _atomic_text(text: str, path: Path) -> None:
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(handle, "w", encoding="utf-8") as file:
-        file.write(text)
-    os.replace(temporary, path)
-
-
 def create(folder: Path, plan: Plan, points: list[dict[str, Any]], force: bool = False) -> None:
     """Lay out a new sweep folder: manifest, design, an empty chunks folder."""
     if folder.exists() and any(folder.iterdir()):
@@ -132,9 +110,9 @@ def create(folder: Path, plan: Plan, points: list[dict[str, Any]], force: bool =
     (folder / "chunks").mkdir(parents=True, exist_ok=True)
     design = pd.DataFrame(points)
     design.insert(0, "point", np.arange(len(points)))
-    _atomic_parquet(design, folder / "design.parquet")
+    atomic_parquet(design, folder / "design.parquet")
     manifest = {"plan": asdict(plan), "created": datetime.now(UTC).isoformat(timespec="seconds")}
-    _atomic_text(json.dumps(manifest, indent=2, default=str) + "\n", folder / MANIFEST)  # last: the folder is a sweep
+    atomic_text(json.dumps(manifest, indent=2, default=str) + "\n", folder / MANIFEST)  # last: the folder is a sweep
 
 
 def open_sweep(folder: Path) -> tuple[Plan, list[dict[str, Any]]]:
@@ -163,7 +141,7 @@ def done_chunks(folder: Path) -> set[int]:
 
 def _write_chunk(folder: Path, number: int, tables: dict[str, pd.DataFrame]) -> None:
     for name in ("by_year", "stances", "failures", "summary"):  # summary last: it marks the chunk done
-        _atomic_parquet(tables[name], folder / "chunks" / f"{number:06d}.{name}.parquet")
+        atomic_parquet(tables[name], folder / "chunks" / f"{number:06d}.{name}.parquet")
 
 
 def merge(folder: Path) -> dict[str, pd.DataFrame]:
@@ -177,7 +155,7 @@ def merge(folder: Path) -> dict[str, pd.DataFrame]:
         if name in ("summary", "by_year") and len(table):
             table = design.merge(table, on="point", how="right")
         merged[name] = table.sort_values("point", kind="stable", ignore_index=True)
-        _atomic_parquet(merged[name], folder / f"{name}.parquet")
+        atomic_parquet(merged[name], folder / f"{name}.parquet")
     return merged
 
 
