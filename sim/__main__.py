@@ -1,5 +1,5 @@
 """`python -m sim` is the same command line as `sco-sim`."""
 
-from .cli import main
+from .cli import command_line
 
-raise SystemExit(main())
+command_line()

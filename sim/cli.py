@@ -7,14 +7,13 @@ expected); 1 an unexpected internal error (reported in one line; ``--debug`` sho
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import shutil
 import sys
 import time
 from pathlib import Path
-from typing import Any
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import __version__
 from .vocabulary import FIGURE_FORMATS as FORMATS
@@ -23,8 +22,8 @@ from .vocabulary import MAX_REPLICATES, METHODS, RULES, ConfigError, printable
 if TYPE_CHECKING:
     from .scenario import Scenario
 
-# numpy, pandas, pydantic and Mesa are imported inside the commands, not here: `sco-sim sweep` forks its
-# workers before they are loaded, while this process still has a single thread.
+# numpy, pandas, pydantic and Mesa are imported inside the commands, not here: `sco-sim sweep` starts its
+# workers' fork server first, and a command that needs none of them (--help, check) starts fast.
 
 RESULTS = Path("results")
 
@@ -479,6 +478,18 @@ def _report(args: argparse.Namespace) -> int:
         raise ConfigError(args.folder, "", "not a run folder (expected metadata.json)")
     print(build(args.folder))
     return 0
+
+
+def command_line() -> NoReturn:
+    """``sco-sim`` and ``python -m sim``: run :func:`main`, then exit with its status.
+
+    What is left is frozen out of the garbage collector first: the collection at exit would otherwise
+    walk every object pandas, pydantic and matplotlib made (about half a second) to free memory the
+    operating system takes back anyway.
+    """
+    status = main()
+    gc.freeze()
+    raise SystemExit(status)
 
 
 def main(argv: list[str] | None = None) -> int:
