@@ -87,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_settings(sweep, rule=False)
     sweep.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="local worker processes (default: one per core)")
     sweep.add_argument("--scheduler", help="a Dask scheduler's address (tcp://host:8786) to run on instead")
-    sweep.add_argument("--chunk-size", type=int, help="points per task (default: about 20,000 runs per task)")
+    sweep.add_argument("--chunk-size", type=int, help="points per task (default: at most about 20,000 runs, and 8 tasks or more per worker)")
     sweep.add_argument("--common-noise", action="store_true",
                        help="give every point the same replicate noise (common random numbers; best for sensitivity analysis)")
     sweep.add_argument("--out", type=Path, help="output folder (default: a new folder under results/)")
@@ -311,7 +311,8 @@ def _prepare_sweep(args: argparse.Namespace, sweep: Any) -> tuple[Path, Any, lis
     overrides = _overrides(args.set)
     _check_parameter_values(args.scenario, overrides, parameters, points)
     width = 1 if args.scheduler is None and args.workers <= 1 else args.workers
-    chunk = args.chunk_size or max(1, min(-(-20_000 // scenario.replicates), -(-len(points) // (4 * width))))
+    # small enough that every worker gets several tasks and all finish at about the same time
+    chunk = args.chunk_size or max(1, min(-(-20_000 // scenario.replicates), -(-len(points) // (8 * width))))
     if chunk < 1:
         raise ConfigError("command line", "--chunk-size", f"expected at least 1, got {chunk}")
     plan = sweep.Plan(str(args.scenario.resolve()), scenario.digest, [vars(p) for p in parameters], args.method,
