@@ -246,6 +246,8 @@ def _sweep(args: argparse.Namespace) -> int:
 
     try:
         folder, plan, points = _prepare_sweep(args, sweep)
+        if width > 1 and not args.no_figures:
+            _import_in_background("sim.plots")  # this process only waits for the workers meanwhile
         started = time.monotonic()
         with _progress(plan.points, len(points) - _remaining(folder, plan), args.quiet) as bar:
             sweep.execute(folder, plan, points, executor, in_flight=2 * width, progress=bar.update)
@@ -371,6 +373,23 @@ def _new_folder(name: str) -> Path:
     from .results import new_run_folder
 
     return new_run_folder(RESULTS, name, time.strftime("%Y%m%d-%H%M%S"))
+
+
+def _import_in_background(module: str) -> None:
+    """Import ``module`` in a thread of its own, so that it is ready when this process needs it.
+
+    An error is left for the import that needs the module, which raises it again and reports it.
+    """
+    import importlib
+    import threading
+
+    def load() -> None:
+        try:
+            importlib.import_module(module)
+        except Exception:  # noqa: BLE001, S110 - raised again, and reported, where the module is used
+            pass
+
+    threading.Thread(target=load, name=f"import {module}", daemon=True).start()
 
 
 def _progress(total: int, done: int, quiet: bool) -> Any:
