@@ -112,6 +112,15 @@ def test_python_dash_m_sim_is_the_same_cli(tmp_path):
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "m" / "outcomes.parquet").exists()
+    done = subprocess.run([sys.executable, "-m", "sim", "check", str(tmp_path / "missing.yaml")], capture_output=True, text=True, check=False)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1  # the exit status survives the entry point
+
+
+def test_the_version_is_the_installed_one(capsys):
+    from importlib.metadata import version
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"sco-sim {version('sco-sim')}"
 
 
 @pytest.mark.parametrize("scenario", sorted((ROOT / "scenarios").glob("*.yaml")), ids=lambda p: p.name)
