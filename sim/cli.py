@@ -11,6 +11,7 @@ import gc
 import os
 import shutil
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -244,10 +245,11 @@ def _sweep(args: argparse.Namespace) -> int:
     executor, close, width = make_executor(args.workers, args.scheduler)
     from . import sweep
 
+    preparing: threading.Thread | None = None
     try:
         folder, plan, points = _prepare_sweep(args, sweep)
         if width > 1 and not args.no_figures:
-            _import_in_background("sim.plots")  # this process only waits for the workers meanwhile
+            preparing = _prepare_figures_in_background()  # this process only waits for the workers meanwhile
         started = time.monotonic()
         with _progress(plan.points, len(points) - _remaining(folder, plan), args.quiet) as bar:
             sweep.execute(folder, plan, points, executor, in_flight=2 * width, progress=bar.update)
@@ -258,6 +260,8 @@ def _sweep(args: argparse.Namespace) -> int:
         close()
     merged = sweep.merge(folder)
     if not args.no_figures:
+        if preparing is not None:
+            preparing.join()  # matplotlib is not for two threads at once
         from .plots import draw_sweep
 
         draw_sweep(folder)
@@ -375,21 +379,23 @@ def _new_folder(name: str) -> Path:
     return new_run_folder(RESULTS, name, time.strftime("%Y%m%d-%H%M%S"))
 
 
-def _import_in_background(module: str) -> None:
-    """Import ``module`` in a thread of its own, so that it is ready when this process needs it.
+def _prepare_figures_in_background() -> threading.Thread:
+    """Load the plotting modules, the font and the PNG writer in a thread, while this process waits for its workers.
 
-    An error is left for the import that needs the module, which raises it again and reports it.
+    An error is left for the drawing itself, which meets it again and reports it.
     """
-    import importlib
-    import threading
 
-    def load() -> None:
+    def prepare() -> None:
         try:
-            importlib.import_module(module)
-        except Exception:  # noqa: BLE001, S110 - raised again, and reported, where the module is used
+            from .plots import prepare
+
+            prepare()
+        except Exception:  # noqa: BLE001, S110 - met again, and reported, when the figures are drawn
             pass
 
-    threading.Thread(target=load, name=f"import {module}", daemon=True).start()
+    thread = threading.Thread(target=prepare, name="prepare figures", daemon=True)
+    thread.start()
+    return thread
 
 
 def _progress(total: int, done: int, quiet: bool) -> Any:

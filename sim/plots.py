@@ -8,6 +8,7 @@ results give the same bytes.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -44,6 +45,19 @@ def member_colour(code: str) -> str:
     if code in MEMBER_COLOURS:
         return MEMBER_COLOURS[code]
     return OTHER_COLOURS[sum(map(ord, code)) % len(OTHER_COLOURS)]
+
+
+def prepare() -> None:
+    """Load what drawing the first figure would otherwise load: the font and the PNG writer.
+
+    Without pyplot, so that it can run in a thread while the caller waits for something else.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(1, 1))
+    figure.text(0.5, 0.5, "SCO")
+    FigureCanvasAgg(figure).print_png(io.BytesIO())
 
 
 def _save(figure: plt.Figure, folder: Path, name: str, fmt: str) -> Path:

@@ -57,6 +57,10 @@ def test_a_grid_sweep_writes_one_row_per_point_and_proposal(serial):
 def test_results_do_not_depend_on_workers_or_chunking(serial, tmp_path):
     assert sweep(tmp_path / "two", "--workers", "2", "--chunk-size", "1") == 0
     assert_same_results(serial, tmp_path / "two")
+    # with workers, the figures are prepared in a thread while the workers run: the same bytes come out
+    figures = sorted(p.name for p in (serial / "figures").iterdir())
+    assert figures and figures == sorted(p.name for p in (tmp_path / "two" / "figures").iterdir())
+    assert all((serial / "figures" / f).read_bytes() == (tmp_path / "two" / "figures" / f).read_bytes() for f in figures)
 
 
 def test_dask_cluster_gives_the_serial_numbers(serial, tmp_path):
