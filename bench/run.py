@@ -1,6 +1,6 @@
 """Benchmarks of sco-sim, measured side by side in one run on this machine.
 
-    python bench/run.py            # everything (about 10 minutes on 2 cores)
+    python bench/run.py            # everything (about 15 minutes on 2 cores)
     python bench/run.py --quick    # smaller sizes, for a smoke test
 
 Each figure is printed on its own line as `name: value`. Speed ratios compare implementations doing
@@ -135,8 +135,11 @@ def sweep_memory(points: int, replicates: int) -> None:
     say("sweep_peak_memory_mb", f"{peak:.0f}")
 
 
-def worker_scaling(points: int, replicates: int, repeats: int = 5) -> None:
-    """Wall time of one sweep (a whole `sco-sim sweep` command) with one worker and with two: best and median of `repeats`."""
+def worker_scaling(points: int, replicates: int, repeats: int, headline: bool = True) -> None:
+    """Wall time of one sweep (a whole `sco-sim sweep` command) with one worker and with two: best and median of `repeats`.
+
+    The headline figures are plain names; a further sweep size gets its number of runs as a suffix.
+    """
     seconds: dict[int, list[float]] = {1: [], 2: []}
     for _ in range(repeats):
         for workers in (1, 2):  # alternating, so that a change in the machine's load hits both
@@ -145,11 +148,50 @@ def worker_scaling(points: int, replicates: int, repeats: int = 5) -> None:
                 subprocess.run([sys.executable, "-m", "sim", *_sweep_argv(folder, points, replicates, workers)], check=True)
                 seconds[workers].append(time.perf_counter() - start)
     one, two = min(seconds[1]), min(seconds[2])
-    say("scaling_runs", f"{points * replicates}")
-    say("one_worker_seconds", f"{one:.1f}")
-    say("two_workers_seconds", f"{two:.1f}")
-    say("two_worker_speedup", f"{one / two:.2f}")
-    say("two_worker_speedup_median", f"{np.median(seconds[1]) / np.median(seconds[2]):.2f}")
+    suffix = "" if headline else f"[runs={points * replicates}]"
+    if headline:
+        say("scaling_runs", f"{points * replicates}")
+    say(f"one_worker_seconds{suffix}", f"{one:.1f}")
+    say(f"two_workers_seconds{suffix}", f"{two:.1f}")
+    say(f"two_worker_speedup{suffix}", f"{one / two:.2f}")
+    say(f"two_worker_speedup_median{suffix}", f"{np.median(seconds[1]) / np.median(seconds[2]):.2f}")
+
+
+# Points of the benchmark's sweep, one after another for `duration` seconds from an agreed moment (after
+# the imports); prints the points finished per second
+_THROUGHPUT = """
+import sys, time
+import numpy as np
+from sim import sweep
+scenario, replicates, begin, duration = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+plan = sweep.Plan(scenario, "", [], "grid", None, 1, replicates, 100, 1, {})
+values = [(i, {"members.russia.relations.china.dependence": float(v)}) for i, v in enumerate(np.linspace(0, 1, 100))]
+sweep.run_chunk(plan, values[:1])  # load what a point needs (Mesa is imported on first use)
+time.sleep(max(0.0, begin - time.time()))
+done, now = 0, time.time()
+while now < begin + duration:
+    sweep.run_chunk(plan, [values[done % len(values)]])
+    done, now = done + 1, time.time()
+print(done / (now - begin))
+"""
+
+
+def machine_ceiling(replicates: int, duration: float, repeats: int) -> None:
+    """This machine's own ceiling for two workers: the points per second of two processes running the
+    sweep's points side by side, against one process alone (after their imports; best and median of `repeats`).
+
+    A sweep's two workers can do no better than this, before any start-up that does not parallelise.
+    """
+    rates: dict[int, list[float]] = {1: [], 2: []}
+    for _ in range(repeats):
+        for copies in (1, 2):
+            begin = time.time() + 5.0  # after the processes have loaded numpy, pandas and Mesa
+            argv = [sys.executable, "-c", _THROUGHPUT, str(BASELINE), str(replicates), str(begin), str(duration)]
+            processes = [subprocess.Popen(argv, stdout=subprocess.PIPE, text=True) for _ in range(copies)]
+            rates[copies].append(sum(float(p.communicate()[0]) for p in processes))
+            assert all(p.returncode == 0 for p in processes)
+    say("two_process_speedup_ceiling", f"{max(rates[2]) / max(rates[1]):.2f}")
+    say("two_process_speedup_ceiling_median", f"{np.median(rates[2]) / np.median(rates[1]):.2f}")
 
 
 def step_scaling(replicates: int) -> None:
@@ -191,7 +233,9 @@ def main() -> None:
     say("machine", f"{os.cpu_count()} cores, numpy {np.__version__}, mesa {mesa.__version__}")
     against_batch_run(100 if quick else 1000)
     against_numpy(2000 if quick else 50_000)
-    worker_scaling(*((10, 1000) if quick else (100, 1000)))
+    machine_ceiling(*((200, 1.0, 1) if quick else (1000, 4.0, 5)))
+    worker_scaling(*((10, 1000, 2) if quick else (100, 1000, 7)))
+    worker_scaling(*((20, 1000, 1) if quick else (300, 1000, 3)), headline=False)  # how start-up weighs as sweeps grow
     step_scaling(100 if quick else 1000)
     sweep_memory(*((20, 500) if quick else (2000, 500)))  # 1,000,000 runs in full
 
