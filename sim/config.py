@@ -8,7 +8,10 @@ changed a number would silently change a result.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+import difflib
+from collections.abc import Sequence
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -188,6 +191,101 @@ def reference_errors(config: Configuration) -> list[tuple[str, str]]:
         check(f"{base}.links", proposal.links, proposals - {code}, "proposal")
         check(f"{base}.admits", proposal.admits, members, "member")
     return errors
+
+
+# --- the schema, for messages about unknown keys ---------------------------------------------------
+
+
+def unknown_key(path: Sequence[str]) -> str:
+    """What to say of the unknown key at the end of ``path``: the keys its block allows, and where it belongs
+    if it is a typo of one of them or a key of a block further down (``members.x.dependence`` for
+    ``members.x.relations.<code>.dependence``)."""
+    key, block = path[-1], _block_at(path[:-1])
+    message = f"unknown key '{key}'"
+    if block is None:
+        return message
+    allowed = _keys_of(block)
+    close = difflib.get_close_matches(key, allowed, n=1)
+    below = _below(block, key)
+    hint = (f"did you mean '{close[0]}'? " if close else
+            f"'{key}' belongs at {'.'.join([*path[:-1], below])}; " if below else "")
+    return f"{message} ({hint}expected one of: {', '.join(allowed)})"
+
+
+def written_path(location: Sequence[str | int]) -> tuple[str, ...]:
+    """A pydantic error's location as the user wrote it: without the tags pydantic inserts after a field
+    that can take several forms (``tabled.list[constrained-int].1`` is ``tabled.1``)."""
+    kind: Any = Configuration
+    path: list[str] = []
+    parts = list(location)
+    while parts:
+        part = parts.pop(0)
+        path.append(str(part))
+        if _is_block(kind):
+            fields = {field.alias or name: field for name, field in kind.model_fields.items()}
+            annotation = fields[part].annotation if part in fields else None
+            options = [o for o in get_args(annotation) if o is not type(None)] if get_origin(annotation) in (Union, UnionType) else []
+            if len(options) > 1 and parts:  # pydantic names the form it tried next
+                tag = str(parts.pop(0))
+                kind = next((o for o in options if _is_block(o) and o.__name__ == tag), None)
+                continue
+            kind = _block_or_mapping(annotation)
+        elif get_origin(kind) is dict:
+            kind = _block_or_mapping(get_args(kind)[1])
+        else:
+            kind = None
+    return tuple(path)
+
+
+def _block_at(path: Sequence[str]) -> type[Strict] | None:
+    """The configuration block (a model class) at ``path``, where a mapping's keys can be anything."""
+    kind: Any = Configuration
+    for part in path:
+        if _is_block(kind):
+            fields = {field.alias or name: field for name, field in kind.model_fields.items()}
+            if part not in fields:
+                return None
+            kind = _block_or_mapping(fields[part].annotation)
+        elif get_origin(kind) is dict:
+            kind = _block_or_mapping(get_args(kind)[1])
+        else:
+            return None
+    return kind if _is_block(kind) else None
+
+
+def _below(block: type[Strict], key: str, depth: int = 3) -> str | None:
+    """The shortest path below ``block`` to a block with the field ``key``, a mapping's keys written <code>."""
+    if depth == 0:
+        return None
+    for name, field in block.model_fields.items():
+        inner = _block_or_mapping(field.annotation)
+        step = field.alias or name
+        if get_origin(inner) is dict:
+            inner, step = _block_or_mapping(get_args(inner)[1]), f"{step}.<code>"
+        if _is_block(inner):
+            if key in _keys_of(inner):
+                return f"{step}.{key}"
+            deeper = _below(inner, key, depth - 1)
+            if deeper:
+                return f"{step}.{deeper}"
+    return None
+
+
+def _block_or_mapping(annotation: Any) -> Any:
+    """``annotation`` without ``| None`` and other alternatives: its block or mapping, if it has one."""
+    if get_origin(annotation) in (Union, UnionType):
+        for option in get_args(annotation):
+            if _is_block(option) or get_origin(option) is dict:
+                return option
+    return annotation
+
+
+def _is_block(kind: Any) -> bool:
+    return isinstance(kind, type) and issubclass(kind, Strict)
+
+
+def _keys_of(block: type[Strict]) -> list[str]:
+    return [field.alias or name for name, field in block.model_fields.items()]
 
 
 def _listing(names: set[str], most: int = 12) -> str:

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 import yaml
 from pydantic import Field, ValidationError
 
-from .config import Code, Configuration, Strict, Year
+from .config import Code, Configuration, Strict, Year, unknown_key, written_path
 from .engine import Rule
 from .vocabulary import MAX_REPLICATES, ConfigError  # noqa: F401 - ConfigError is part of this module's interface
 
@@ -201,20 +201,25 @@ def _validate(tree: dict[str, Any], origins: _Origins) -> Configuration:
 
 
 def _config_error(error: ValidationError, origins: _Origins) -> ConfigError:
-    first = error.errors(include_url=False)[0]
-    loc = tuple(str(part) for part in first["loc"])
+    errors = error.errors(include_url=False)
+    # where a field takes several forms, pydantic reports every form's complaint: the one that got
+    # furthest into the value is about the form the user meant (and an unknown key explains a missing one)
+    where = [written_path(e["loc"]) for e in errors]
+    group = [i for i, w in enumerate(where) if w[: len(where[0])] == where[0] or where[0][: len(w)] == w]
+    chosen = max(group, key=lambda i: (len(where[i]), errors[i]["type"] == "extra_forbidden"))
+    loc, first = where[chosen], errors[chosen]
     message = first["msg"].removeprefix("Value error, ")
     if first["type"] == "value_error" and ": " in message and not loc:
         path, message = message.split(": ", 1)  # a reference error names its own path
         loc = tuple(path.split("."))
     elif first["type"] == "extra_forbidden":
-        message = f"unknown key '{loc[-1]}'"
+        message = unknown_key(loc)
     elif first["type"] == "missing":
         message = f"missing key '{loc[-1]}'"
     elif isinstance(first.get("input"), str | int | float | bool) or first.get("input") is None:
         message += f" (got {first.get('input')!r})"
     file, key = origins.locate(loc)
-    more = error.error_count() - 1
+    more = len(errors) - len(group)
     return ConfigError(file, key, message + (f" (and {more} more problem{'s' * (more > 1)})" if more else ""))
 
 
