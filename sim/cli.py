@@ -360,9 +360,12 @@ def _check_parameter_values(path: Path, overrides: dict[str, Any], parameters: l
         try:
             load_scenario(path, overrides={**overrides, **point}, replicates=1)
         except ConfigError as error:
-            culprit = next((f"{p.label}={value}" for p, value in fresh if error.key.endswith(p.path) or p.path in error.key), None)
-            where = f"--param {culprit}" if culprit else "--param"
-            raise ConfigError("command line", where, f"{error.key}: {error.message}") from None
+            culprit = next(((p, value) for p, value in fresh if error.key.endswith(p.path) or p.path in error.key), None)
+            if culprit is None:
+                raise ConfigError("command line", "--param", f"{error.key}: {error.message}") from None
+            parameter, value = culprit
+            said = error.message if error.key == f"--set {parameter.path}" else f"{error.key}: {error.message}"
+            raise ConfigError("command line", f"--param {parameter.label}={value}", said) from None
         if not wanted:
             return
 

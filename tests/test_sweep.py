@@ -157,6 +157,9 @@ def test_a_value_invalid_in_the_first_point_that_has_it_stops_the_sweep(tmp_path
         (["--method", "sobol", "--samples", "8", "--param", "rule=consensus,majority"], "need a distribution"),
         (["--method", "lhs", "--param", "members.russia.weights.economic=U(0,1)"], "needs --samples"),
         (["--param", "rule=consensus,unanimity"], "--param rule=unanimity"),
+        (["--param", "members.russia.dependence.china=0:1:3"],  # issue 4's example path; the key lives further down
+         "--param members.russia.dependence.china=0.0: unknown key 'dependence' ('dependence' belongs at "
+         "members.russia.relations.<code>.dependence"),
     ],
 )
 def test_bad_sweep_parameters_are_one_line_errors(tmp_path, capsys, argv, message):
