@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from .engine import Rule
 
@@ -21,6 +21,16 @@ Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 Signed = Annotated[float, Field(ge=-1.0, le=1.0)]
 Year = Annotated[int, Field(ge=1900, le=2200)]
+
+
+def _no_nul(text: str) -> str:
+    if "\x00" in text:
+        raise ValueError("a file path cannot hold a NUL character")
+    return text
+
+
+#: A file's path as another file names it: relative to that file, or absolute.
+FilePath = Annotated[str, Field(min_length=1), AfterValidator(_no_nul)]
 
 #: The dimension whose effect is member-specific: a proposal's ``gains`` say who gains influence.
 INFLUENCE = "influence"

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 import yaml
 from pydantic import Field, ValidationError
 
-from .config import Code, Configuration, Strict, Year, unknown_key, written_path
+from .config import Code, Configuration, FilePath, Strict, Year, unknown_key, written_path
 from .engine import Rule
 from .vocabulary import MAX_REPLICATES, ConfigError  # noqa: F401 - ConfigError is part of this module's interface
 
@@ -39,7 +39,7 @@ class ScenarioFile(Strict):
 
     name: Annotated[str, Field(min_length=1)]
     description: str = ""
-    base: str
+    base: FilePath
     start: Year
     end: Year
     rule: Rule | None = None
@@ -259,9 +259,12 @@ def load_scenario(
     if not spec.start <= start <= end <= spec.end:
         raise ConfigError(path, "start", f"the years {start}-{end} asked for lie outside the scenario's {spec.start}-{spec.end}")
 
-    base_path = (path.parent / spec.base).resolve()
-    if not base_path.is_file():
-        found = "is a folder" if base_path.is_dir() else "not found"
+    try:
+        base_path = (path.parent / spec.base).resolve()
+        found = "" if base_path.is_file() else "is a folder" if base_path.is_dir() else "not found"
+    except (OSError, ValueError) as error:  # a NUL character, a name too long for the file system
+        raise ConfigError(path, "base", f"expected the path of a configuration file, got {spec.base!r} ({error})") from None
+    if found:
         raise ConfigError(path, "base", f"expected a configuration file (relative to the scenario); {base_path} {found}")
     base = read_yaml(base_path)
     if not isinstance(base, dict):

@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import Field, ValidationError
 
-from .config import Code, Strict, Year
+from .config import Code, FilePath, Strict, Year
 from .results import Status, aggregate, wilson
 from .runner import simulate
 from .scenario import ConfigError, _config_error, _Origins, load_scenario, read_yaml
@@ -31,7 +31,7 @@ class Case(Strict):
     """One historical decision, as a case file states it."""
 
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
-    scenario: str  # relative to the case file
+    scenario: FilePath  # relative to the case file
     year: Year
     proposal: Code
     define: dict[str, Any] | None = None  # the proposal's definition, if not (or not only) the catalogue's

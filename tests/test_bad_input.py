@@ -303,6 +303,16 @@ SCENARIO_CASES = [
         ["{file}", "base", "folder"],
         id="base-config-is-a-folder",
     ),
+    pytest.param(  # found by the property tests: a NUL character made path resolution raise ValueError
+        "base-nul.yaml", HEADER.replace("base: @BASE@", 'base: "con\\0fig.yaml"'), [],
+        ["{file}", ": base:", "a file path cannot hold a NUL character"],
+        id="base-config-path-with-nul",
+    ),
+    pytest.param(
+        "base-long.yaml", HEADER.replace("base: @BASE@", "base: " + "x" * 5000), [],
+        ["{file}", ": base:", "expected the path of a configuration file", "too long"],
+        id="base-config-path-too-long",
+    ),
     pytest.param(
         "capability-inf.yaml", HEADER + "set:\n  members.russia.capability: .inf\n", [],
         ["{file}", ": set.members.russia.capability:"],

@@ -60,6 +60,11 @@ def test_a_bad_case_file_is_a_one_line_error(tmp_path, capsys):
     path = write_cases(tmp_path, {"id": "x", "year": 1990, "proposal": "free_trade_zone", "outcome": "adopted"})
     assert main(["validate", str(path)]) == 2
     assert "case x" in capsys.readouterr().err
+    # a NUL character in the scenario's path (the property tests found it raised ValueError, an internal error)
+    path = write_cases(tmp_path, {"id": "x", "year": 2016, "proposal": "free_trade_zone", "outcome": "adopted", "scenario": "a\0b.yaml"})
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "cases.0.scenario: a file path cannot hold a NUL character" in err
 
 
 # The calibration must respond as the brief says, through the general mechanism (each with its passage).
