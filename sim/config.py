@@ -214,7 +214,7 @@ def unknown_key(path: Sequence[str]) -> str:
     message = f"unknown key '{key}'"
     if block is None:
         return message
-    allowed = _keys_of(block)
+    allowed = list(_fields(block))
     close = difflib.get_close_matches(key, allowed, n=1)
     below = _below(block, key)
     hint = (f"did you mean '{close[0]}'? " if close else
@@ -231,19 +231,12 @@ def written_path(location: Sequence[str | int]) -> tuple[str, ...]:
     while parts:
         part = parts.pop(0)
         path.append(str(part))
-        if _is_block(kind):
-            fields = {field.alias or name: field for name, field in kind.model_fields.items()}
-            annotation = fields[part].annotation if part in fields else None
-            options = [o for o in get_args(annotation) if o is not type(None)] if get_origin(annotation) in (Union, UnionType) else []
-            if len(options) > 1 and parts:  # pydantic names the form it tried next
-                tag = str(parts.pop(0))
-                kind = next((o for o in options if _is_block(o) and o.__name__ == tag), None)
-                continue
-            kind = _block_or_mapping(annotation)
-        elif get_origin(kind) is dict:
-            kind = _block_or_mapping(get_args(kind)[1])
+        forms = _forms(kind, part)
+        if len(forms) > 1 and parts:  # pydantic names the form it tried next
+            tag = str(parts.pop(0))
+            kind = next((form for form in forms if _is_block(form) and form.__name__ == tag), None)
         else:
-            kind = None
+            kind = _step(kind, part)
     return tuple(path)
 
 
@@ -251,29 +244,39 @@ def _block_at(path: Sequence[str]) -> type[Strict] | None:
     """The configuration block (a model class) at ``path``, where a mapping's keys can be anything."""
     kind: Any = Configuration
     for part in path:
-        if _is_block(kind):
-            fields = {field.alias or name: field for name, field in kind.model_fields.items()}
-            if part not in fields:
-                return None
-            kind = _block_or_mapping(fields[part].annotation)
-        elif get_origin(kind) is dict:
-            kind = _block_or_mapping(get_args(kind)[1])
-        else:
-            return None
+        kind = _step(kind, part)
     return kind if _is_block(kind) else None
 
 
+def _step(kind: Any, key: str | int) -> Any:
+    """The type one key below ``kind``: a block's field or a mapping's value (None where there is none)."""
+    if _is_block(kind):
+        field = _fields(kind).get(str(key))
+        return None if field is None else _block_or_mapping(field.annotation)
+    if get_origin(kind) is dict:
+        return _block_or_mapping(get_args(kind)[1])
+    return None
+
+
+def _forms(kind: Any, key: str | int) -> list[Any]:
+    """The forms a block's field of several forms can take (``list[Year] | Tabled``); [] for other keys."""
+    field = _fields(kind).get(str(key)) if _is_block(kind) else None
+    if field is None or get_origin(field.annotation) not in (Union, UnionType):
+        return []
+    return [option for option in get_args(field.annotation) if option is not type(None)]
+
+
 def _below(block: type[Strict], key: str, depth: int = 3) -> str | None:
-    """The shortest path below ``block`` to a block with the field ``key``, a mapping's keys written <code>."""
+    """A path below ``block`` (depth first, at most ``depth`` blocks down) to a block with the field ``key``,
+    a mapping's keys written <code>."""
     if depth == 0:
         return None
-    for name, field in block.model_fields.items():
+    for step, field in _fields(block).items():
         inner = _block_or_mapping(field.annotation)
-        step = field.alias or name
         if get_origin(inner) is dict:
             inner, step = _block_or_mapping(get_args(inner)[1]), f"{step}.<code>"
         if _is_block(inner):
-            if key in _keys_of(inner):
+            if key in _fields(inner):
                 return f"{step}.{key}"
             deeper = _below(inner, key, depth - 1)
             if deeper:
@@ -294,8 +297,9 @@ def _is_block(kind: Any) -> bool:
     return isinstance(kind, type) and issubclass(kind, Strict)
 
 
-def _keys_of(block: type[Strict]) -> list[str]:
-    return [field.alias or name for name, field in block.model_fields.items()]
+def _fields(block: type[Strict]) -> dict[str, Any]:
+    """A block's fields by the key a file writes (the alias, where there is one: ``from``, ``to``)."""
+    return {field.alias or name: field for name, field in block.model_fields.items()}
 
 
 def _listing(names: set[str], most: int = 12) -> str:
