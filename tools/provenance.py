@@ -176,25 +176,17 @@ def configuration_tables(config: Configuration) -> list[str]:
         ((code(dim), dimension.name, dimension.source.strip() or MISSING) for dim, dimension in config.dimensions.items()),
     )
 
-    lines += ["", "## Members", ""]
-    lines += table(
-        ["member", "path", "value", "source"],
-        (
-            (member.name, code(path), show(value), citation(member.sources, path))
-            for member in config.members.values()
-            for path, value in member_values(member)
-        ),
-    )
-
-    lines += ["", "## Proposals", ""]
-    lines += table(
-        ["proposal", "path", "value", "source"],
-        (
-            (proposal.name, code(path), show(value), citation(proposal.sources, path))
-            for proposal in config.proposals.values()
-            for path, value in proposal_values(proposal)
-        ),
-    )
+    for heading, column, blocks, values in (("Members", "member", config.members, member_values),
+                                            ("Proposals", "proposal", config.proposals, proposal_values)):
+        lines += ["", f"## {heading}", ""]
+        lines += table(
+            [column, "path", "value", "source"],
+            (
+                (block.name, code(path), show(value), citation(block.sources, path))
+                for block in blocks.values()
+                for path, value in values(block)
+            ),
+        )
 
     lines += ["", "## Rules and noise", ""]
     parameters = [
