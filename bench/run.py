@@ -164,7 +164,8 @@ import sys, time
 import numpy as np
 from sim import sweep
 scenario, replicates, begin, duration = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
-plan = sweep.Plan(scenario, "", [], "grid", None, 1, replicates, 100, 1, {})
+plan = sweep.Plan(scenario=scenario, scenario_sha256="", parameters=[], method="grid", samples=None, seed=1,
+                  replicates=replicates, points=100, chunk_size=1, overrides={})
 values = [(i, {"members.russia.relations.china.dependence": float(v)}) for i, v in enumerate(np.linspace(0, 1, 100))]
 sweep.run_chunk(plan, values[:1])  # load what a point needs (Mesa is imported on first use)
 time.sleep(max(0.0, begin - time.time()))
