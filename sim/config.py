@@ -34,7 +34,6 @@ FilePath = Annotated[str, Field(min_length=1), AfterValidator(_no_nul)]
 
 #: The dimension whose effect is member-specific: a proposal's ``gains`` say who gains influence.
 INFLUENCE = "influence"
-RELATION_KINDS = ("dependence", "suspicion", "rivalry", "partnership")
 
 #: Sizes beyond which a run would exhaust a 24 GiB machine or take days; stated in the docs.
 MAX_MEMBERS = 1000

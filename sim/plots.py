@@ -32,7 +32,6 @@ MEMBER_COLOURS = dict(zip(
 OTHER_COLOURS = ["#777777", "#AAAAAA", "#444444", "#BBBBBB"]
 #: Okabe and Ito's colour-blind-safe palette, for proposals and the values of a swept parameter.
 SERIES_COLOURS = ["#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#F0E442", "#000000"]
-STANCE_COLOURS = {"support": "#009E73", "reservation": "#E69F00", "stood aside": "#56B4E9", "objection": "#D55E00"}
 
 plt.rcParams.update({
     "figure.dpi": 150, "savefig.dpi": 150, "font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9,

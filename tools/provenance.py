@@ -151,11 +151,6 @@ def read_base(root: Path = ROOT) -> tuple[Configuration, list[Event]]:
     return Configuration.model_validate(raw), events
 
 
-def load_configuration(root: Path = ROOT) -> Configuration:
-    """The base configuration, read and validated by the project's own loader and schema."""
-    return read_base(root)[0]
-
-
 def render(root: Path = ROOT) -> str:
     """The full text of docs/provenance.md for the project at ``root``."""
     config, base_events = read_base(root)
