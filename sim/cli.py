@@ -88,7 +88,8 @@ def _parser() -> argparse.ArgumentParser:
     _add_settings(sweep, rule=False)
     sweep.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="local worker processes (default: one per core)")
     sweep.add_argument("--scheduler", help="a Dask scheduler's address (tcp://host:8786) to run on instead")
-    sweep.add_argument("--chunk-size", type=int, help="points per task (default: at most about 20,000 runs, and 8 tasks or more per worker)")
+    sweep.add_argument("--chunk-size", type=int, help="points per task at most (default: about 20,000 runs or fewer, and 8 tasks or more per worker; "
+                       "with several workers the last tasks are smaller, so that the workers finish together)")
     sweep.add_argument("--common-noise", action="store_true",
                        help="give every point the same replicate noise (common random numbers; best for sensitivity analysis)")
     sweep.add_argument("--out", type=Path, help="output folder (default: a new folder under results/)")
@@ -247,7 +248,7 @@ def _sweep(args: argparse.Namespace) -> int:
 
     preparing: threading.Thread | None = None
     try:
-        folder, plan, points = _prepare_sweep(args, sweep)
+        folder, plan, points = _prepare_sweep(args, sweep, width)
         if width > 1 and not args.no_figures:
             preparing = _prepare_figures_in_background()  # this process only waits for the workers meanwhile
         started = time.monotonic()
@@ -299,8 +300,11 @@ def _folder_of(args: argparse.Namespace) -> Path | str:
     return args.resume or args.out or "DIR"
 
 
-def _prepare_sweep(args: argparse.Namespace, sweep: Any) -> tuple[Path, Any, list[dict[str, Any]]]:
-    """A new sweep's folder, plan and points (laid out on disk), or those of the sweep to resume."""
+def _prepare_sweep(args: argparse.Namespace, sweep: Any, width: int) -> tuple[Path, Any, list[dict[str, Any]]]:
+    """A new sweep's folder, plan and points (laid out on disk), or those of the sweep to resume.
+
+    ``width`` is how many chunks the executor runs at once: it sizes the chunks and tapers the last ones.
+    """
     from .design import design, parse_parameter
 
     if args.resume is not None:
@@ -316,13 +320,14 @@ def _prepare_sweep(args: argparse.Namespace, sweep: Any) -> tuple[Path, Any, lis
     points = design(parameters, args.method, args.samples, scenario.seed)
     overrides = _overrides(args.set)
     _check_parameter_values(args.scenario, overrides, parameters, points)
-    width = 1 if args.scheduler is None and args.workers <= 1 else args.workers
-    # small enough that every worker gets several tasks and all finish at about the same time
+    # small enough that every worker gets several tasks; with several workers the last chunks are smaller
+    # still, so that all finish at about the same time
     chunk = args.chunk_size or max(1, min(-(-20_000 // scenario.replicates), -(-len(points) // (8 * width))))
     if chunk < 1:
         raise ConfigError("command line", "--chunk-size", f"expected at least 1, got {chunk}")
     plan = sweep.Plan(str(args.scenario.resolve()), scenario.digest, [vars(p) for p in parameters], args.method,
-                      args.samples, scenario.seed, scenario.replicates, len(points), chunk, overrides, args.common_noise)
+                      args.samples, scenario.seed, scenario.replicates, len(points), chunk, overrides, args.common_noise,
+                      taper=width if width > 1 else 0)
     folder = args.out or _new_folder(f"sweep-{scenario.name}")
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"{folder}: --out: exists and is not a folder")

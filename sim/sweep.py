@@ -55,14 +55,25 @@ class Plan:
     overrides: dict[str, Any]  # --set, applied at every point under the point's own values
     common_noise: bool = False  # every point gets the same replicate noise (common random numbers)
     version: str = __version__
+    taper: int = 0  # the last chunks shrink so that this many workers finish together; 0: all are chunk_size
 
     def seed_of(self, point: int) -> int:
         """The seed of a point: its own (a hash of the root seed and its number), or the root seed for all."""
         return self.seed if self.common_noise else point_seed(self.seed, point)
 
     def chunks(self) -> list[range]:
-        """The points of each chunk, in order."""
-        return [range(start, min(start + self.chunk_size, self.points)) for start in range(0, self.points, self.chunk_size)]
+        """The points of each chunk, in order.
+
+        Tapered, each chunk takes at most 1/(2 x taper) of the points left (guided scheduling), so the
+        last chunks hold one point or a few and no worker is left idle while another runs a full chunk.
+        """
+        chunks, start = [], 0
+        while start < self.points:
+            left = self.points - start
+            size = min(self.chunk_size, -(-left // (2 * self.taper))) if self.taper else self.chunk_size
+            chunks.append(range(start, start + min(size, left)))
+            start += size
+        return chunks
 
 
 def point_seed(root: int, point: int) -> int:

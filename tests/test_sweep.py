@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -68,6 +69,9 @@ def test_dask_cluster_gives_the_serial_numbers(serial, tmp_path):
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
         assert sweep(tmp_path / "dask", "--scheduler", cluster.scheduler_address, "--chunk-size", "2") == 0
     assert_same_results(serial, tmp_path / "dask")
+    # the chunks were tapered for the cluster's two threads: 2, 2, then single points
+    assert json.loads((tmp_path / "dask" / "sweep.json").read_text())["plan"]["taper"] == 2
+    assert len(list((tmp_path / "dask" / "chunks").glob("*.summary.parquet"))) == 6
 
 
 def test_a_point_run_alone_gives_the_sweeps_numbers(serial):
@@ -205,6 +209,20 @@ def test_common_noise_gives_every_point_the_root_seed(tmp_path):
     assert [plan.seed_of(i) for i in range(3)] == [point_seed(7, i) for i in range(3)] and len({plan.seed_of(i) for i in range(3)}) == 3
     common = Plan("s", "h", [], "grid", None, 7, 10, 3, 1, {}, common_noise=True)
     assert [common.seed_of(i) for i in range(3)] == [7, 7, 7]
+
+
+def test_tapered_chunks_cover_every_point_once_and_end_in_single_points():
+    from sim.sweep import Plan
+
+    even = Plan("s", "h", [], "grid", None, 7, 10, 100, 7, {})  # as a manifest without `taper` reads back
+    assert [len(c) for c in even.chunks()] == [7] * 14 + [2]
+    tapered = Plan("s", "h", [], "grid", None, 7, 10, 100, 7, {}, taper=2)
+    chunks = tapered.chunks()
+    assert [i for c in chunks for i in c] == list(range(100))
+    sizes = [len(c) for c in chunks]
+    assert sizes == sorted(sizes, reverse=True) and sizes[0] == 7 and sizes[-3:] == [1, 1, 1]
+    # each chunk is at most a quarter of what is left, so two workers end at most one point apart
+    assert all(len(c) <= max(1, -(-(100 - c.start) // 4)) for c in chunks)
 
 
 def test_morris_sweep_and_a_grid_sweep_refused_by_sensitivity(tmp_path, serial, capsys):
