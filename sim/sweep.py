@@ -29,6 +29,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from . import __version__, streams
 from .design import Parameter
@@ -160,9 +162,9 @@ def merge(folder: Path) -> dict[str, pd.DataFrame]:
     design = pd.read_parquet(folder / "design.parquet")
     merged = {}
     for name in ("summary", "by_year", "stances", "failures"):
-        frames = [pd.read_parquet(path) for path in sorted((folder / "chunks").glob(f"*.{name}.parquet"))]
-        frames = [f for f in frames if len(f)]
-        table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({"point": pd.Series(dtype=int)})
+        # read as Arrow tables and convert once: converting each chunk's file to pandas cost more than reading it
+        parts = [part for part in (pq.read_table(path) for path in sorted((folder / "chunks").glob(f"*.{name}.parquet"))) if part.num_rows]
+        table = pa.concat_tables(parts, promote_options="default").to_pandas() if parts else pd.DataFrame({"point": pd.Series(dtype=int)})
         if name in ("summary", "by_year") and len(table):
             table = design.merge(table, on="point", how="right")
         merged[name] = table.sort_values("point", kind="stable", ignore_index=True)
