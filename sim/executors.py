@@ -47,6 +47,11 @@ def make_executor(workers: int, scheduler: str | None) -> tuple[Executor, Callab
         # forks ready workers from itself; it starts in the background while the caller prepares.
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["sim.sweep", "sim.runner"])
+        # start it now (a fork and an exec), not when the thread below gets its turn between this
+        # process's own imports: every moment it starts later, the workers start later
+        import multiprocessing.forkserver
+
+        multiprocessing.forkserver.ensure_running()
     else:
         context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
