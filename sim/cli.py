@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import __version__
+from .startup import collector_paused
 from .vocabulary import FIGURE_FORMATS as FORMATS
 from .vocabulary import MAX_REPLICATES, METHODS, RULES, ConfigError, printable
 
@@ -173,8 +174,9 @@ def _output_folder(args: argparse.Namespace, scenario: Scenario) -> Path:
 
 
 def _run(args: argparse.Namespace, argv: list[str]) -> int:
-    from .results import aggregate, outcome_table, report, write_run
-    from .runner import metadata, simulate
+    with collector_paused():
+        from .results import aggregate, outcome_table, report, write_run
+        from .runner import metadata, simulate
 
     scenario = _load(args.scenario, args)
     out = _output_folder(args, scenario)
@@ -244,7 +246,11 @@ def _sweep(args: argparse.Namespace) -> int:
     # start the workers first, before this process loads numpy and pandas (and their threads): they
     # load their modules while this process prepares the sweep
     executor, close, width = make_executor(args.workers, args.scheduler)
-    from . import sweep
+    with collector_paused():
+        from . import sweep
+
+        if args.scheduler is None and width == 1:
+            from . import runner  # noqa: F401 - the chunks run in this process
 
     preparing: threading.Thread | None = None
     try:

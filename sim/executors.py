@@ -46,7 +46,7 @@ def make_executor(workers: int, scheduler: str | None) -> tuple[Executor, Callab
         # A fork server (a fresh process, safe whatever threads this one runs) loads the modules once and
         # forks ready workers from itself; it starts in the background while the caller prepares.
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["sim.sweep", "sim.runner"])
+        context.set_forkserver_preload(["sim.preload"])
         # start it now (a fork and an exec), not when the thread below gets its turn between this
         # process's own imports: every moment it starts later, the workers start later
         import multiprocessing.forkserver
@@ -67,6 +67,6 @@ def make_executor(workers: int, scheduler: str | None) -> tuple[Executor, Callab
 
 def _warm_up() -> int:
     """Import what a chunk needs (numpy, pandas, Mesa), so the first chunk does not wait for it."""
-    from . import runner, sweep  # noqa: F401
+    from . import preload  # noqa: F401
 
     return os.getpid()
