@@ -211,8 +211,8 @@ def test_common_noise_gives_every_point_the_root_seed(tmp_path):
     assert [common.seed_of(i) for i in range(3)] == [7, 7, 7]
 
 
-def test_tapered_chunks_cover_every_point_once_and_end_in_single_points():
-    from sim.sweep import Plan
+def test_tapered_chunks_cover_every_point_once_and_end_in_single_points(tmp_path):
+    from sim.sweep import Plan, create, open_sweep
 
     even = Plan("s", "h", [], "grid", None, 7, 10, 100, 7, {})  # as a manifest without `taper` reads back
     assert [len(c) for c in even.chunks()] == [7] * 14 + [2]
@@ -223,6 +223,9 @@ def test_tapered_chunks_cover_every_point_once_and_end_in_single_points():
     assert sizes == sorted(sizes, reverse=True) and sizes[0] == 7 and sizes[-3:] == [1, 1, 1]
     # each chunk is at most a quarter of what is left, so two workers end at most one point apart
     assert all(len(c) <= max(1, -(-(100 - c.start) // 4)) for c in chunks)
+    # the layout is kept in the manifest: a resumed sweep, whatever its workers, finds the same chunks
+    create(tmp_path / "s", tapered, [{"x": i} for i in range(100)])
+    assert open_sweep(tmp_path / "s")[0].chunks() == chunks
 
 
 def test_morris_sweep_and_a_grid_sweep_refused_by_sensitivity(tmp_path, serial, capsys):
