@@ -241,6 +241,7 @@ def _validate(args: argparse.Namespace) -> int:
 def _sweep(args: argparse.Namespace) -> int:
     from .executors import make_executor
 
+    started = time.monotonic()  # the report's time is the whole command's: start-up and figures count
     if args.workers < 1:
         raise ConfigError("command line", "--workers", f"expected at least 1, got {args.workers}")
     # start the workers first, before this process loads numpy and pandas (and their threads): they
@@ -257,8 +258,8 @@ def _sweep(args: argparse.Namespace) -> int:
         folder, plan, points = _prepare_sweep(args, sweep, width)
         if width > 1 and not args.no_figures:
             preparing = _prepare_figures_in_background()  # this process only waits for the workers meanwhile
-        started = time.monotonic()
-        with _progress(plan.points, len(points) - _remaining(folder, plan), args.quiet) as bar:
+        to_run = _remaining(folder, plan)
+        with _progress(plan.points, len(points) - to_run, args.quiet) as bar:
             sweep.execute(folder, plan, points, executor, in_flight=2 * width, progress=bar.update)
     except KeyboardInterrupt:
         print(f"interrupted; the finished chunks are kept; finish with: sco-sim sweep --resume {_folder_of(args)}", file=sys.stderr)
@@ -273,7 +274,7 @@ def _sweep(args: argparse.Namespace) -> int:
 
         draw_sweep(folder)
     if not args.quiet:
-        print(_sweep_report(plan, merged, time.monotonic() - started, folder))
+        print(_sweep_report(plan, merged, to_run, time.monotonic() - started, folder))
     failures = merged["failures"]
     if len(failures):
         print(f"error: {len(failures)} of {plan.points} points failed; first: point {failures.point.iloc[0]}: {failures.error.iloc[0]} "
@@ -418,11 +419,13 @@ def _progress(total: int, done: int, quiet: bool) -> Any:
     return tqdm(total=total, initial=done, unit="point", file=sys.stderr, disable=quiet or None, dynamic_ncols=True)
 
 
-def _sweep_report(plan: Any, merged: dict[str, Any], seconds: float, folder: Path) -> str:
+def _sweep_report(plan: Any, merged: dict[str, Any], ran: int, seconds: float, folder: Path) -> str:
+    """What the sweep found; ``ran`` is how many of its points this command ran (fewer when resumed)."""
     summary = merged["summary"]
-    runs = plan.points * plan.replicates
-    lines = [f"Sweep of {plan.points:,} points x {plan.replicates:,} replicates ({runs:,} runs) in {seconds:.1f} s "
-             f"({runs / max(seconds, 1e-9):,.0f} runs/s); method {plan.method}", ""]
+    runs, ran_runs = plan.points * plan.replicates, ran * plan.replicates
+    resumed = f", {ran_runs:,} of them now" if ran < plan.points else ""
+    lines = [f"Sweep of {plan.points:,} points x {plan.replicates:,} replicates ({runs:,} runs{resumed}) in {seconds:.1f} s "
+             f"({ran_runs / max(seconds, 1e-9):,.0f} runs/s, start-up and figures included); method {plan.method}", ""]
     if len(summary):
         names = [p["path"] for p in plan.parameters]
         if plan.points <= 30:

@@ -228,6 +228,15 @@ def test_tapered_chunks_cover_every_point_once_and_end_in_single_points(tmp_path
     assert open_sweep(tmp_path / "s")[0].chunks() == chunks
 
 
+def test_the_report_times_the_whole_command_and_counts_only_the_runs_it_made(tmp_path, capsys):
+    argv = ["sweep", BASELINE, "--param", "rule=consensus,two_thirds", "--replicates", "10", "--workers", "1", "--no-figures"]
+    assert main([*argv, "--out", str(tmp_path / "s")]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert "(20 runs) in " in first and "runs/s, start-up and figures included" in first
+    assert main(["sweep", "--resume", str(tmp_path / "s"), "--no-figures"]) == 0  # nothing left to run
+    assert "(20 runs, 0 of them now) in " in capsys.readouterr().out.splitlines()[0]
+
+
 def test_morris_sweep_and_a_grid_sweep_refused_by_sensitivity(tmp_path, serial, capsys):
     out = tmp_path / "morris"
     argv = ["sweep", BASELINE, "--method", "morris", "--samples", "4", "--param", "members.russia.relations.china.dependence=U(0,1)",
