@@ -9,20 +9,16 @@ from contextlib import contextmanager
 
 @contextmanager
 def collector_paused() -> Iterator[None]:
-    """Run the block (imports of numpy, pandas, pydantic, Mesa) with the cyclic garbage collector paused,
-    then freeze what it loaded.
+    """Run the block (imports of numpy, pandas, pydantic, Mesa) with the cyclic garbage collector paused.
 
     Loading those modules creates about 100,000 long-lived objects, and the collector walked them again
     and again as they arrived: about 0.2 s of CPU in a 2 s start (median of 15 paired runs). Imports
-    leave next to no cyclic garbage, so pausing loses nothing. Frozen, the loaded objects are not walked
-    again, and a process forked afterwards does not copy their memory by touching them (the recipe in
-    the documentation of :func:`gc.freeze`).
+    leave next to no cyclic garbage, so pausing loses nothing. The collector is left as it was found.
     """
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        gc.freeze()
         if was_enabled:
             gc.enable()
