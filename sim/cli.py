@@ -258,7 +258,7 @@ def _sweep(args: argparse.Namespace) -> int:
         folder, plan, points = _prepare_sweep(args, sweep, width)
         if width > 1 and not args.no_figures:
             preparing = _prepare_figures_in_background()  # this process only waits for the workers meanwhile
-        to_run = _remaining(folder, plan)
+        to_run = sum(map(len, sweep.remaining_chunks(folder, plan).values()))
         with _progress(plan.points, len(points) - to_run, args.quiet) as bar:
             sweep.execute(folder, plan, points, executor, in_flight=2 * width, progress=bar.update)
     except KeyboardInterrupt:
@@ -343,13 +343,6 @@ def _prepare_sweep(args: argparse.Namespace, sweep: Any, width: int) -> tuple[Pa
     return folder, plan, points
 
 
-def _remaining(folder: Path, plan: Any) -> int:
-    from .sweep import done_chunks
-
-    chunks = plan.chunks()
-    return sum(len(chunks[n]) for n in range(len(chunks)) if n not in done_chunks(folder))
-
-
 def _check_parameter_values(path: Path, overrides: dict[str, Any], parameters: list[Any], points: list[dict[str, Any]]) -> None:
     """Try each parameter's values before the sweep starts, each in the first point of the design that has it.
 
@@ -400,7 +393,7 @@ def _prepare_figures_in_background() -> threading.Thread:
     An error is left for the drawing itself, which meets it again and reports it.
     """
 
-    def prepare() -> None:
+    def load() -> None:
         try:
             from .plots import prepare
 
@@ -408,7 +401,7 @@ def _prepare_figures_in_background() -> threading.Thread:
         except Exception:  # noqa: BLE001, S110 - met again, and reported, when the figures are drawn
             pass
 
-    thread = threading.Thread(target=prepare, name="prepare figures", daemon=True)
+    thread = threading.Thread(target=load, name="prepare figures", daemon=True)
     thread.start()
     return thread
 

@@ -14,7 +14,7 @@ import pandas as pd
 
 from .design import salib_problem
 from .scenario import ConfigError
-from .sweep import done_chunks, open_sweep, parameters_of
+from .sweep import open_sweep, parameters_of, remaining_chunks
 
 
 def analyse(folder: Path) -> pd.DataFrame:
@@ -22,7 +22,7 @@ def analyse(folder: Path) -> pd.DataFrame:
     plan, points = open_sweep(folder)
     if plan.method not in ("sobol", "morris"):
         raise ConfigError(folder, "method", f"sensitivity needs a sobol or morris sweep; this one is '{plan.method}'")
-    if len(done_chunks(folder)) < len(plan.chunks()) or not (folder / "summary.parquet").is_file():
+    if remaining_chunks(folder, plan) or not (folder / "summary.parquet").is_file():
         raise ConfigError(folder, "chunks", "the sweep is not finished; complete it with 'sco-sim sweep --resume' first")
     summary = pd.read_parquet(folder / "summary.parquet")
     failures = pd.read_parquet(folder / "failures.parquet") if (folder / "failures.parquet").is_file() else pd.DataFrame()

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import shutil
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -152,6 +152,12 @@ def done_chunks(folder: Path) -> set[int]:
     return {int(p.name.split(".")[0]) for p in (folder / "chunks").glob("*.summary.parquet")}
 
 
+def remaining_chunks(folder: Path, plan: Plan) -> dict[int, range]:
+    """The points of each chunk not yet done, by chunk number, in order."""
+    done = done_chunks(folder)
+    return {number: chunk for number, chunk in enumerate(plan.chunks()) if number not in done}
+
+
 def _write_chunk(folder: Path, number: int, tables: dict[str, pd.DataFrame]) -> None:
     for name in ("by_year", "stances", "failures", "summary"):  # summary last: it marks the chunk done
         atomic_parquet(tables[name], folder / "chunks" / f"{number:06d}.{name}.parquet")
@@ -184,13 +190,11 @@ def execute(
     progress: Callable[[int], None] = lambda n: None,
 ) -> None:
     """Run every chunk not yet done, at most ``in_flight`` at a time, writing each as it finishes."""
-    todo = [number for number in range(len(plan.chunks())) if number not in done_chunks(folder)]
-    chunks = plan.chunks()
+    chunks = remaining_chunks(folder, plan)
     pending: dict[Future, int] = {}
-    queue: Iterator[int] = iter(todo)
     try:
-        for number in queue:
-            pending[executor.submit(run_chunk, plan, [(i, points[i]) for i in chunks[number]])] = number
+        for number, chunk in chunks.items():
+            pending[executor.submit(run_chunk, plan, [(i, points[i]) for i in chunk])] = number
             if len(pending) >= in_flight:
                 _collect(folder, pending, chunks, progress)
         while pending:
@@ -201,7 +205,7 @@ def execute(
         raise
 
 
-def _collect(folder: Path, pending: dict[Future, int], chunks: list[range], progress: Callable[[int], None]) -> None:
+def _collect(folder: Path, pending: dict[Future, int], chunks: dict[int, range], progress: Callable[[int], None]) -> None:
     finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
     for future in finished:
         number = pending.pop(future)
