@@ -177,22 +177,40 @@ print(done / (now - begin))
 """
 
 
+# A plain Python loop, the same way: no numpy, no memory traffic, nothing of sco-sim's
+_PLAIN_LOOP = """
+import sys, time
+begin, duration = float(sys.argv[1]), float(sys.argv[2])
+time.sleep(max(0.0, begin - time.time()))
+done, now = 0, time.time()
+while now < begin + duration:
+    total = 0
+    for i in range(100_000):
+        total += i
+    done, now = done + 1, time.time()
+print(done / (now - begin))
+"""
+
+
 def machine_ceiling(replicates: int, duration: float, repeats: int) -> None:
     """This machine's own ceiling for two workers: the points per second of two processes running the
     sweep's points side by side, against one process alone (after their imports; best and median of `repeats`).
 
-    A sweep's two workers can do no better than this, before any start-up that does not parallelise.
+    A sweep's two workers can do no better than this, before any start-up that does not parallelise. The
+    same ratio for a plain Python loop tells whether a low ceiling is the machine's or the model's.
     """
-    rates: dict[int, list[float]] = {1: [], 2: []}
-    for _ in range(repeats):
-        for copies in (1, 2):
-            begin = time.time() + 5.0  # after the processes have loaded numpy, pandas and Mesa
-            argv = [sys.executable, "-c", _THROUGHPUT, str(BASELINE), str(replicates), str(begin), str(duration)]
-            processes = [subprocess.Popen(argv, stdout=subprocess.PIPE, text=True) for _ in range(copies)]
-            rates[copies].append(sum(float(p.communicate()[0]) for p in processes))
-            assert all(p.returncode == 0 for p in processes)
-    say("two_process_speedup_ceiling", f"{max(rates[2]) / max(rates[1]):.2f}")
-    say("two_process_speedup_ceiling_median", f"{np.median(rates[2]) / np.median(rates[1]):.2f}")
+    for name, program, arguments in (("two_process_speedup_ceiling", _THROUGHPUT, [str(BASELINE), str(replicates)]),
+                                     ("two_process_speedup_plain_python", _PLAIN_LOOP, [])):
+        rates: dict[int, list[float]] = {1: [], 2: []}
+        for _ in range(repeats):
+            for copies in (1, 2):
+                begin = time.time() + 5.0  # after the processes have loaded what they need
+                argv = [sys.executable, "-c", program, *arguments, str(begin), str(duration)]
+                processes = [subprocess.Popen(argv, stdout=subprocess.PIPE, text=True) for _ in range(copies)]
+                rates[copies].append(sum(float(p.communicate()[0]) for p in processes))
+                assert all(p.returncode == 0 for p in processes)
+        say(name, f"{max(rates[2]) / max(rates[1]):.2f}")
+        say(f"{name}_median", f"{np.median(rates[2]) / np.median(rates[1]):.2f}")
 
 
 def step_scaling(replicates: int) -> None:
