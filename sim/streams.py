@@ -38,9 +38,9 @@ def _mix_int(x: int) -> int:
 
 def _key(seed: int, purpose: Sequence[int | str]) -> np.uint64:
     """Fold the seed and the purpose (e.g. ("weights", 2016)) into one 64-bit key."""
-    key = _mix_int(seed & _MASK)
+    key = _mix_int(int(seed) & _MASK)  # int(): a numpy integer would overflow on the mask
     for part in purpose:
-        value = zlib.crc32(part.encode()) if isinstance(part, str) else part & _MASK
+        value = zlib.crc32(part.encode()) if isinstance(part, str) else int(part) & _MASK
         key = _mix_int(key ^ ((value + int(_GOLDEN)) & _MASK))
     return np.uint64(key)
 

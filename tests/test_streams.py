@@ -42,6 +42,7 @@ def test_the_numbers_a_seed_gives_do_not_change_between_versions():
     assert int(streams._key(7, ("weights", 2016, "china"))) == 6178972528814342534
     assert int(streams._key(2**70 + 5, ("point", 3))) == 16160522854078290017
     assert int(streams._key(-3, ("x", -5))) == 4989970434883286928
+    assert streams._key(np.int64(7), ("weights", np.int32(2016), "china")) == streams._key(7, ("weights", 2016, "china"))
     u = streams.uniform(7, ("judgement", 2016, "ftz"), np.array([0, 1, 999]), (2,))
     assert u.tolist() == [[0.11655973452355955, 0.2520429106572107], [0.05143434093182281, 0.5966449069327637],
                           [0.9626291971415863, 0.3655945304796608]]
