@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.config import INFLUENCE
-from sim.interests import GAIN_RELATIONS, parameters
-from sim.scenario import Scenario
+from sim.inputs.configuration import INFLUENCE
+from sim.inputs.scenario import Scenario
+from sim.model.interests import GAIN_RELATIONS, to_arrays
 
 
 def run(scenario: Scenario, replicates: int, seed: int = 0) -> dict[str, np.ndarray]:
@@ -22,8 +22,8 @@ def run(scenario: Scenario, replicates: int, seed: int = 0) -> dict[str, np.ndar
     adopted = {code: np.zeros(replicates, dtype=bool) for code in scenario.agenda}
     for year in scenario.years:
         config = scenario.configuration(year)
-        p = parameters(config)
-        voting = np.array([m.status == "member" and m.joined is not None and m.joined <= year for m in config.members.values()])
+        p = to_arrays(config)
+        voting = np.array([member.votes_in(year) for member in config.members.values()])
         rows = np.flatnonzero(voting)
         n, d = rows.size, len(p.dimensions)
         influence = p.dimensions.index(INFLUENCE)

@@ -27,10 +27,10 @@ import mesa  # noqa: E402
 from mesa.batchrunner import batch_run  # noqa: E402
 
 import numpy_kernel  # noqa: E402
-from sim.model import SCOModel  # noqa: E402
-from sim.results import Status  # noqa: E402
-from sim.runner import simulate  # noqa: E402
-from sim.scenario import load_scenario  # noqa: E402
+from sim.model.model import SCOModel  # noqa: E402
+from sim.core.records import Status  # noqa: E402
+from sim.model.runner import simulate  # noqa: E402
+from sim.inputs.scenario import load_scenario  # noqa: E402
 
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 
@@ -162,9 +162,9 @@ def worker_scaling(points: int, replicates: int, repeats: int, headline: bool = 
 _THROUGHPUT = """
 import sys, time
 import numpy as np
-from sim import sweep
+from sim.experiments import sweep, sweep_folder
 scenario, replicates, begin, duration = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
-plan = sweep.Plan(scenario=scenario, scenario_sha256="", parameters=[], method="grid", samples=None, seed=1,
+plan = sweep_folder.Plan(scenario=scenario, scenario_sha256="", parameters=[], method="grid", samples=None, seed=1,
                   replicates=replicates, points=100, chunk_size=1, overrides={})
 values = [(i, {"members.russia.relations.china.dependence": float(v)}) for i, v in enumerate(np.linspace(0, 1, 100))]
 sweep.run_chunk(plan, values[:1])  # load what a point needs (Mesa is imported on first use)

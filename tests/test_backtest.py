@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.backtest import Issue, compromise, engine_prediction, read_issues
+from sim.studies.backtest import Issue, compromise, engine_prediction, read_issues
 from sim.cli import main
 
 from .conftest import ROOT

@@ -9,7 +9,6 @@ import sys
 import pandas as pd
 import pytest
 
-from sim import cli
 from sim.cli import main
 
 from .conftest import ROOT
@@ -78,7 +77,7 @@ def test_run_prints_probabilities_intervals_and_objectors(capsys, tmp_path):
 
 
 def test_without_out_each_run_gets_a_new_folder(tmp_path, monkeypatch):
-    monkeypatch.setattr(cli, "RESULTS", tmp_path / "results")
+    monkeypatch.chdir(tmp_path)
     for _ in range(2):
         assert main(["run", str(BASELINE), "--replicates", "20", "--quiet"]) == 0
     folders = sorted((tmp_path / "results").iterdir())

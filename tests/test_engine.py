@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.engine import RULES, Procedure, Route, Stance, Terms, Valuation, decide, offers
+from sim.core.engine import RULES, Procedure, Route, Stance, Terms, Valuation, decide, offers
 
 S, R, O, A, X = Stance.SUPPORT, Stance.RESERVATION, Stance.OBJECTION, Stance.STAND_ASIDE, Stance.ABSENT
 
@@ -255,18 +255,18 @@ def test_engine_matches_brute_force_reference(rule, opt_in, budget):
 
 
 def test_the_models_fast_valuation_equals_the_sum_of_contributions():
-    from sim.interests import contributions, loadings, parameters, valuation, valuation_of
-    from sim.scenario import load_scenario
+    from sim.model.interests import contributions, loadings, to_arrays, valuation, valuation_of
+    from sim.inputs.scenario import load_scenario
 
     from .conftest import ROOT
 
     config = load_scenario(ROOT / "scenarios" / "history.yaml").configuration(2024)
-    params = parameters(config)
-    rows = np.arange(len(params.actors))
+    arrays = to_arrays(config)
+    rows = np.arange(len(arrays.actors))
     rng = np.random.default_rng(5)
-    weights = rng.uniform(-1, 1, (50, len(rows), len(params.dimensions)))  # negative weights too
-    for p in range(len(params.proposals)):
-        slow = valuation(contributions(weights, params, p, rows), len(params.dimensions))
-        fast = valuation_of(np.ascontiguousarray(weights.transpose(1, 0, 2)), params, loadings(params, p, rows))
+    weights = rng.uniform(-1, 1, (50, len(rows), len(arrays.dimensions)))  # negative weights too
+    for p in range(len(arrays.proposals)):
+        slow = valuation(contributions(weights, arrays, p, rows), len(arrays.dimensions))
+        fast = valuation_of(np.ascontiguousarray(weights.transpose(1, 0, 2)), arrays, loadings(arrays, p, rows))
         for name in ("benefit", "cost", "outside_benefit", "outside_cost"):
             np.testing.assert_allclose(getattr(fast, name), np.broadcast_to(getattr(slow, name), (50, len(rows))), atol=1e-12, err_msg=name)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.engine import Stance
-from sim.model import SCOModel
-from sim.results import Status
-from sim.runner import simulate
-from sim.scenario import load_scenario
+from sim.core.engine import Stance
+from sim.model.model import SCOModel
+from sim.core.records import Status
+from sim.model.runner import simulate
+from sim.inputs.scenario import load_scenario
 
 from .conftest import ROOT
 

@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
-from sim.plots import MEMBER_COLOURS, RunResults, alignment, member_colour
+from sim.outputs.figures import MEMBER_COLOURS, alignment, member_colour
+from sim.outputs.run_folder import RunResults
 
 from .conftest import ROOT
 

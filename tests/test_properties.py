@@ -11,8 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.cli import main
-from sim.engine import RULES, Procedure, Route, Stance, Terms, Valuation, decide
-from sim.scenario import ConfigError, load_scenario
+from sim.core.engine import RULES, Procedure, Route, Stance, Terms, Valuation, decide
+from sim.core.errors import ConfigError
+from sim.inputs.scenario import load_scenario
 
 from .conftest import BASE
 
@@ -126,8 +127,8 @@ def test_the_engine_keeps_its_invariants(case):
 @settings(max_examples=12, deadline=None)
 @given(st.integers(0, 2**32), st.integers(2015, 2019), st.sampled_from(["consensus", "majority", "consensus_minus_one"]))
 def test_packages_are_adopted_whole_and_members_vote_only_once_joined(seed, year, rule):
-    from sim.results import Status
-    from sim.runner import simulate
+    from sim.core.records import Status
+    from sim.model.runner import simulate
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "s.yaml"

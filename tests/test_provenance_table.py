@@ -7,8 +7,8 @@ import importlib.util
 import sys
 from types import ModuleType
 
-from sim.config import Configuration
-from sim.scenario import read_yaml
+from sim.inputs.configuration import Configuration
+from sim.inputs.yaml_files import read_yaml
 
 from .conftest import BASE, ROOT
 

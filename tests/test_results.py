@@ -1,10 +1,12 @@
-"""Aggregation helpers: intervals and member lists."""
+"""Intervals, and the tidy table's lists of members."""
 
 import numpy as np
 import pytest
 
-from sim.engine import Stance
-from sim.results import _who, wilson
+from sim.core.engine import Stance
+from sim.core.records import Record, Status
+from sim.core.statistics import wilson
+from sim.model.tables import outcome_table
 
 
 def test_wilson_interval_known_values():
@@ -22,5 +24,8 @@ def test_member_lists_follow_the_stances(n_actors):
     stance = np.full((4, n_actors), Stance.SUPPORT, dtype=np.int8)
     stance[1, 0] = stance[1, 2] = Stance.OBJECTION
     stance[3, n_actors - 1] = Stance.OBJECTION
-    who = _who(stance, actors, (Stance.OBJECTION,))
-    assert list(who) == ["", "m0;m2", "", f"m{n_actors - 1}"]
+    blocked = np.full(4, Status.BLOCKED, dtype=np.int8)
+    record = Record(2020, "p", actors, np.arange(4), blocked, np.full(4, np.nan), np.zeros(4, dtype=np.int8), stance,
+                    stance, np.zeros(4))
+    table = outcome_table([record])
+    assert list(table.objectors) == list(table.initial_objectors) == ["", "m0;m2", "", f"m{n_actors - 1}"]

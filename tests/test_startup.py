@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from sim.startup import collector_paused
+from sim.core.startup import collector_paused
 
 
 @pytest.fixture(autouse=True)
@@ -37,6 +37,6 @@ def test_a_failed_import_restores_the_collector_and_a_paused_one_stays_paused():
 
 
 def test_the_worker_preload_loads_the_model_and_freezes_it_before_workers_fork():
-    probe = "import gc, sys, sim.preload; print(gc.isenabled(), 'mesa' in sys.modules, gc.get_freeze_count())"
+    probe = "import gc, sys, sim.experiments.preload; print(gc.isenabled(), 'mesa' in sys.modules, gc.get_freeze_count())"
     enabled, mesa_loaded, frozen = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
     assert enabled == "True" and mesa_loaded == "True" and int(frozen) > 50_000

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from sim import streams
+from sim.core import streams
 
 
 def test_same_coordinates_same_numbers():

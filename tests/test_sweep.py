@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
-from sim.design import design, parse_parameter
+from sim.experiments.design import design, parse_parameter
 
 from .conftest import ROOT
 
@@ -75,10 +75,10 @@ def test_dask_cluster_gives_the_serial_numbers(serial, tmp_path):
 
 
 def test_a_point_run_alone_gives_the_sweeps_numbers(serial):
-    from sim.results import aggregate
-    from sim.runner import simulate
-    from sim.scenario import load_scenario
-    from sim.sweep import point_seed
+    from sim.model.tables import aggregate
+    from sim.model.runner import simulate
+    from sim.inputs.scenario import load_scenario
+    from sim.experiments.sweep_folder import point_seed
 
     design_table = pd.read_parquet(serial / "design.parquet")
     row = design_table.iloc[5]
@@ -123,9 +123,9 @@ def test_a_sweep_never_overwrites_unless_forced(serial, capsys):
 
 
 def test_failed_points_are_recorded_and_the_others_complete(tmp_path, capsys, monkeypatch):
-    import sim.sweep
+    from sim.model import runner
 
-    real = sim.sweep.simulate
+    real = runner.simulate
 
     def flaky(scenario, *args, **kwargs):  # the point with dependence 1/3 under two-thirds raises
         if scenario.configuration(scenario.start).rules.decision == "two_thirds" and \
@@ -133,7 +133,7 @@ def test_failed_points_are_recorded_and_the_others_complete(tmp_path, capsys, mo
             raise RuntimeError("injected fault")
         return real(scenario, *args, **kwargs)
 
-    monkeypatch.setattr(sim.sweep, "simulate", flaky)
+    monkeypatch.setattr(runner, "simulate", flaky)
     assert sweep(tmp_path / "f", "--workers", "1") == 1
     assert "1 of 8 points failed" in capsys.readouterr().err
     failures = pd.read_parquet(tmp_path / "f" / "failures.parquet")
@@ -203,7 +203,7 @@ def test_sobol_sweep_and_its_sensitivity_indices(tmp_path, capsys):
 
 
 def test_common_noise_gives_every_point_the_root_seed(tmp_path):
-    from sim.sweep import Plan, point_seed
+    from sim.experiments.sweep_folder import Plan, point_seed
 
     plan = Plan("s", "h", [], "grid", None, 7, 10, 3, 1, {})
     assert [plan.seed_of(i) for i in range(3)] == [point_seed(7, i) for i in range(3)] and len({plan.seed_of(i) for i in range(3)}) == 3
@@ -212,7 +212,7 @@ def test_common_noise_gives_every_point_the_root_seed(tmp_path):
 
 
 def test_tapered_chunks_cover_every_point_once_and_end_in_single_points(tmp_path):
-    from sim.sweep import Plan, create, open_sweep
+    from sim.experiments.sweep_folder import Plan, create, open_sweep
 
     even = Plan("s", "h", [], "grid", None, 7, 10, 100, 7, {})  # as a manifest without `taper` reads back
     assert [len(c) for c in even.chunks()] == [7] * 14 + [2]
@@ -225,7 +225,7 @@ def test_tapered_chunks_cover_every_point_once_and_end_in_single_points(tmp_path
     assert all(len(c) <= max(1, -(-(100 - c.start) // 4)) for c in chunks)
     # the layout is kept in the manifest: a resumed sweep, whatever its workers, finds the same chunks
     create(tmp_path / "s", tapered, [{"x": i} for i in range(100)])
-    assert open_sweep(tmp_path / "s")[0].chunks() == chunks
+    assert open_sweep(tmp_path / "s").plan.chunks() == chunks
 
 
 def test_the_report_times_the_whole_command_and_counts_only_the_runs_it_made(tmp_path, capsys):

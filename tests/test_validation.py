@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from sim.cli import main
-from sim.validation import Case, load_cases, run_case
+from sim.studies.validation import Case, load_cases, run_case
 
 from .conftest import ROOT
 
@@ -90,7 +90,7 @@ def test_moving_a_key_weight_as_the_brief_says_moves_the_outcome_the_same_way(na
 
 
 def test_explain_splits_each_utility_into_interests_and_relations(capsys):
-    from sim.explain import explain
+    from sim.studies.explain import explain
 
     e = explain(HISTORY, "free_trade_zone", 2016, replicates=200)
     russia = next(m for m in e.members if m.code == "russia")

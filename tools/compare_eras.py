@@ -16,9 +16,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sim.results import aggregate  # noqa: E402
-from sim.runner import simulate  # noqa: E402
-from sim.scenario import load_scenario  # noqa: E402
+from sim.model.tables import aggregate  # noqa: E402
+from sim.model.runner import simulate  # noqa: E402
+from sim.inputs.scenario import load_scenario  # noqa: E402
 
 #: 2024 with one change since 2016 undone: (label, overrides)
 UNDONE = [

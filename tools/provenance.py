@@ -20,8 +20,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from sim.config import Configuration, Member, Proposal, Tabled
-from sim.scenario import ConfigError, Event, ScenarioFile, load_scenario, read_yaml
+from sim.inputs.configuration import Configuration, Member, Proposal, Tabled
+from sim.core.errors import ConfigError
+from sim.inputs.scenario import Event, ScenarioFile, load_scenario
+from sim.inputs.yaml_files import read_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = Path("configs") / "base.yaml"

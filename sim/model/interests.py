@@ -10,7 +10,7 @@ dimension and one per kind of relation:
 - ``partnership``: plus the relation's strength times the other member's gain.
 
 Positive contributions are benefits (linear in ambition), negative ones costs (quadratic in
-ambition); see :mod:`sim.engine`. ``dependence`` does not change what a member wants, only how
+ambition); see :mod:`sim.core.engine`. ``dependence`` does not change what a member wants, only how
 costly it is to object to its patron (:func:`tolerance`).
 """
 
@@ -21,15 +21,15 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from .config import INFLUENCE, Configuration
-from .engine import Valuation
+from ..core.engine import Valuation
+from ..inputs.configuration import INFLUENCE, Configuration
 
 #: Relations that weigh another member's gains, with the sign they give them.
 GAIN_RELATIONS: dict[str, float] = {"suspicion": -1.0, "rivalry": -1.0, "partnership": 1.0}
 
 
 @dataclass(frozen=True)
-class Parameters:
+class Arrays:
     """The arrays of one configuration, indexed by actor (N), dimension (D) and proposal (P)."""
 
     actors: tuple[str, ...]
@@ -48,7 +48,7 @@ class Parameters:
         return self.dimensions + tuple(GAIN_RELATIONS)
 
 
-def parameters(config: Configuration, actors: tuple[str, ...] | None = None) -> Parameters:
+def to_arrays(config: Configuration, actors: tuple[str, ...] | None = None) -> Arrays:
     """Arrays of ``config``; ``actors`` fixes their order (new actors must come last)."""
     actors = actors or tuple(config.members)
     dims = tuple(config.dimensions)
@@ -70,25 +70,25 @@ def parameters(config: Configuration, actors: tuple[str, ...] | None = None) -> 
         effects[p] = [proposal.effects.get(dim, 0.0) for dim in dims]
         gains[p] = [proposal.gains.get(actor, 0.0) for actor in actors]
     capability = np.array([config.members[code].capability for code in actors])
-    return Parameters(actors, dims, proposals, weights, outside, relations, capability, effects, gains)
+    return Arrays(actors, dims, proposals, weights, outside, relations, capability, effects, gains)
 
 
 def contributions(
-    weights: NDArray[np.float64], params: Parameters, proposal: int, rows: NDArray[np.intp] | None = None
+    weights: NDArray[np.float64], arrays: Arrays, proposal: int, rows: NDArray[np.intp] | None = None
 ) -> NDArray[np.float64]:
     """Each member's value of ``proposal`` at full ambition, split by source: shape (R, N, D + 3).
 
     ``weights`` is (R, N, D): this year's (wobbling) interest weights in every replicate of the
-    members at ``rows`` of ``params`` (default: every actor). Others' gains count whoever gains.
+    members at ``rows`` of ``arrays`` (default: every actor). Others' gains count whoever gains.
     """
-    rows = np.arange(len(params.actors)) if rows is None else rows
-    by_dimension = weights * params.effects[proposal]
-    discounted = by_dimension * (1.0 - params.outside_options[rows])
+    rows = np.arange(len(arrays.actors)) if rows is None else rows
+    by_dimension = weights * arrays.effects[proposal]
+    discounted = by_dimension * (1.0 - arrays.outside_options[rows])
     by_dimension = np.where(by_dimension > 0, discounted, by_dimension)
-    gain = params.gains[proposal]
-    influence = params.dimensions.index(INFLUENCE)
+    gain = arrays.gains[proposal]
+    influence = arrays.dimensions.index(INFLUENCE)
     by_dimension[..., influence] = weights[..., influence] * gain[rows]
-    by_relation = [sign * (params.relations[kind][rows] @ gain) for kind, sign in GAIN_RELATIONS.items()]
+    by_relation = [sign * (arrays.relations[kind][rows] @ gain) for kind, sign in GAIN_RELATIONS.items()]
     relational = np.broadcast_to(np.stack(by_relation, axis=-1), (*weights.shape[:2], len(GAIN_RELATIONS)))
     return np.concatenate([by_dimension, relational], axis=-1)
 
@@ -127,25 +127,25 @@ class Loadings:
     relational: NDArray[np.float64]  # (K, N) each kind of relation's value of the others' gains
 
 
-def loadings(params: Parameters, proposal: int, rows: NDArray[np.intp]) -> Loadings:
+def loadings(arrays: Arrays, proposal: int, rows: NDArray[np.intp]) -> Loadings:
     """The loadings of ``proposal`` for the members at ``rows``."""
-    effect = params.effects[proposal].copy()
-    effect[params.dimensions.index(INFLUENCE)] = 0.0
-    keep = 1.0 - params.outside_options[rows]
+    effect = arrays.effects[proposal].copy()
+    effect[arrays.dimensions.index(INFLUENCE)] = 0.0
+    keep = 1.0 - arrays.outside_options[rows]
     up, down = np.maximum(effect, 0.0), np.maximum(-effect, 0.0)
-    gain = params.gains[proposal]
-    relational = np.stack([sign * (params.relations[kind][rows] @ gain) for kind, sign in GAIN_RELATIONS.items()])
+    gain = arrays.gains[proposal]
+    relational = np.stack([sign * (arrays.relations[kind][rows] @ gain) for kind, sign in GAIN_RELATIONS.items()])
     return Loadings(up * keep, np.broadcast_to(down, keep.shape).copy(), down * keep,
                     np.broadcast_to(up, keep.shape).copy(), gain[rows].copy(), relational)
 
 
-def valuation_of(weights: NDArray[np.float64], params: Parameters, load: Loadings,
+def valuation_of(weights: NDArray[np.float64], arrays: Arrays, load: Loadings,
                  misjudgement: NDArray[np.float64] | float = 0.0) -> Valuation:
     """Benefit and cost (R, N) from this year's weights, given as (N, R, D) for batched products.
 
     Equal to ``valuation(contributions(...))``, computed without the (R, N, D + 3) array.
     """
-    influence = params.dimensions.index(INFLUENCE)
+    influence = arrays.dimensions.index(INFLUENCE)
     positive = np.maximum(weights, 0.0)
     benefit = np.matmul(positive, load.gain_up[:, :, None])[..., 0].T
     cost = np.matmul(positive, load.loss_up[:, :, None])[..., 0].T
@@ -165,11 +165,11 @@ def valuation_of(weights: NDArray[np.float64], params: Parameters, load: Loading
 
 
 def tolerance(
-    params: Parameters, sponsor: int, objection_cost: float, deference: float, rows: NDArray[np.intp] | None = None
+    arrays: Arrays, sponsor: int, objection_cost: float, deference: float, rows: NDArray[np.intp] | None = None
 ) -> NDArray[np.float64]:
     """Each member's cost of objecting: the base cost, plus deference to a sponsor it depends on.
 
-    ``sponsor`` and ``rows`` index ``params.actors``.
+    ``sponsor`` and ``rows`` index ``arrays.actors``.
     """
-    dependence = params.relations["dependence"][:, sponsor]
+    dependence = arrays.relations["dependence"][:, sponsor]
     return objection_cost + deference * (dependence if rows is None else dependence[rows])

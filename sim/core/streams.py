@@ -45,6 +45,11 @@ def _key(seed: int, purpose: Sequence[int | str]) -> np.uint64:
     return np.uint64(key)
 
 
+def derived_seed(seed: int, purpose: Sequence[int | str]) -> int:
+    """A new root seed drawn from ``seed`` for a purpose (``("point", 7)``): 63 bits, so any seed field takes it."""
+    return int(_key(seed, purpose) >> np.uint64(1))
+
+
 def _bits(seed: int, purpose: Sequence[int | str], replicates: NDArray[np.integer], size: int) -> NDArray[np.uint64]:
     """64 random bits per element, shape ``(len(replicates), size)``."""
     key = _key(seed, purpose)

@@ -9,13 +9,16 @@ changed a number would silently change a result.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from types import UnionType
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .engine import Rule
+from ..core.engine import Procedure, Terms
+from ..core.errors import ConfigError
+from ..core.vocabulary import MAX_MEMBERS, MAX_PROPOSALS, Rule
 
 Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -34,10 +37,6 @@ FilePath = Annotated[str, Field(min_length=1), AfterValidator(_no_nul)]
 
 #: The dimension whose effect is member-specific: a proposal's ``gains`` say who gains influence.
 INFLUENCE = "influence"
-
-#: Sizes beyond which a run would exhaust a 24 GiB machine or take days; stated in the docs.
-MAX_MEMBERS = 1000
-MAX_PROPOSALS = 1000
 
 
 class Strict(BaseModel):
@@ -89,6 +88,10 @@ class Member(Strict):
             raise ValueError(f"'joined' is only for members; this one has status '{self.status}'")
         return self
 
+    def votes_in(self, year: int) -> bool:
+        """Whether it is a voting member in ``year`` by its status (an accession adopted in a run comes on top)."""
+        return self.status == "member" and self.joined is not None and self.joined <= year
+
 
 class Tabled(Strict):
     """A span of years in which a proposal is on the agenda."""
@@ -132,6 +135,11 @@ class Proposal(Strict):
             return self.tabled.start <= year <= self.tabled.end
         return year in self.tabled
 
+    def terms(self, sponsor: int, min_participants: int) -> Terms:
+        """What its sponsor (at index ``sponsor`` of the deciders) puts on the table, for the engine."""
+        return Terms(sponsor=sponsor, ambition=self.ambition, min_ambition=self.floor, opt_in=self.participation == "opt_in",
+                     side_payment=self.side_payment, min_participants=min_participants)
+
 
 class Rules(Strict):
     """The decision rule and the parameters of bargaining."""
@@ -148,6 +156,11 @@ class Rules(Strict):
         if self.threshold is not None and self.decision in ("consensus", "consensus_minus_one"):
             raise ValueError(f"threshold applies to two_thirds, majority and capability_majority, not to {self.decision}")
         return self
+
+    @property
+    def procedure(self) -> Procedure:
+        """The decision rule and the bargaining's resolution, for the engine."""
+        return Procedure(self.decision, self.threshold, self.ambition_steps)
 
 
 class Noise(Strict):
@@ -202,14 +215,50 @@ def reference_errors(config: Configuration) -> list[tuple[str, str]]:
     return errors
 
 
-# --- the schema, for messages about unknown keys ---------------------------------------------------
+# --- problems, reported at the key the user wrote ---------------------------------------------------
+
+Block = TypeVar("Block", bound=Strict)
+#: Where a key of the validated document was written: its file and its key there, from its path in the document.
+Locate = Callable[[tuple[str, ...]], tuple[Path | str, str]]
 
 
-def unknown_key(path: Sequence[str]) -> str:
-    """What to say of the unknown key at the end of ``path``: the keys its block allows, and where it belongs
-    if it is a typo of one of them or a key of a block further down (``members.x.dependence`` for
+def validated(kind: type[Block], document: Any, file: Path | str) -> Block:
+    """``document`` (a file's YAML) validated as the block ``kind``; a problem is a ConfigError naming ``file``."""
+    try:
+        return kind.model_validate(document)
+    except ValidationError as error:
+        raise config_error(error, kind, lambda path: (file, ".".join(path))) from None
+
+
+def config_error(error: ValidationError, root: type[Strict], locate: Locate) -> ConfigError:
+    """pydantic's report on a document of the block ``root``, as one line: the first problem, at the key written."""
+    errors = error.errors(include_url=False)
+    # where a field takes several forms, pydantic reports every form's complaint: the one that got
+    # furthest into the value is about the form the user meant (and an unknown key explains a missing one)
+    where = [_written_path(e["loc"], root) for e in errors]
+    group = [i for i, w in enumerate(where) if w[: len(where[0])] == where[0] or where[0][: len(w)] == w]
+    chosen = max(group, key=lambda i: (len(where[i]), errors[i]["type"] == "extra_forbidden"))
+    loc, first = where[chosen], errors[chosen]
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "value_error" and ": " in message and not loc:
+        path, message = message.split(": ", 1)  # a reference error names its own path
+        loc = tuple(path.split("."))
+    elif first["type"] == "extra_forbidden":
+        message = _unknown_key(loc, root)
+    elif first["type"] == "missing":
+        message = f"missing key '{loc[-1]}'"
+    elif isinstance(first.get("input"), str | int | float | bool) or first.get("input") is None:
+        message += f" (got {first.get('input')!r})"
+    file, key = locate(loc)
+    more = len(errors) - len(group)
+    return ConfigError(file, key, message + (f" (and {more} more problem{'s' * (more > 1)})" if more else ""))
+
+
+def _unknown_key(path: Sequence[str], root: type[Strict] = Configuration) -> str:
+    """What to say of the unknown key at the end of ``path`` below ``root``: the keys its block allows, and where it
+    belongs if it is a typo of one of them or a key of a block further down (``members.x.dependence`` for
     ``members.x.relations.<code>.dependence``)."""
-    key, block = path[-1], _block_at(path[:-1])
+    key, block = path[-1], _block_at(path[:-1], root)
     message = f"unknown key '{key}'"
     if block is None:
         return message
@@ -221,10 +270,10 @@ def unknown_key(path: Sequence[str]) -> str:
     return f"{message} ({hint}expected one of: {', '.join(allowed)})"
 
 
-def written_path(location: Sequence[str | int]) -> tuple[str, ...]:
-    """A pydantic error's location as the user wrote it: without the tags pydantic inserts after a field
-    that can take several forms (``tabled.list[constrained-int].1`` is ``tabled.1``)."""
-    kind: Any = Configuration
+def _written_path(location: Sequence[str | int], root: type[Strict] = Configuration) -> tuple[str, ...]:
+    """A pydantic error's location below ``root`` as the user wrote it: without the tags pydantic inserts after a
+    field that can take several forms (``tabled.list[constrained-int].1`` is ``tabled.1``)."""
+    kind: Any = root
     path: list[str] = []
     parts = list(location)
     while parts:
@@ -239,9 +288,9 @@ def written_path(location: Sequence[str | int]) -> tuple[str, ...]:
     return tuple(path)
 
 
-def _block_at(path: Sequence[str]) -> type[Strict] | None:
-    """The configuration block (a model class) at ``path``, where a mapping's keys can be anything."""
-    kind: Any = Configuration
+def _block_at(path: Sequence[str], root: type[Strict]) -> type[Strict] | None:
+    """The block (a model class) at ``path`` below ``root``, where a mapping's keys can be anything."""
+    kind: Any = root
     for part in path:
         kind = _step(kind, part)
     return kind if _is_block(kind) else None

@@ -10,7 +10,11 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
+from dataclasses import dataclass
+from types import TracebackType
 from typing import Any
+
+from ..core.errors import ConfigError
 
 
 class SerialExecutor(Executor):
@@ -25,19 +29,36 @@ class SerialExecutor(Executor):
         return future
 
 
-def make_executor(workers: int, scheduler: str | None) -> tuple[Executor, Callable[[], None], int]:
-    """An executor, a function that closes it, and its width (how many tasks run at once).
+@dataclass(frozen=True)
+class Workers:
+    """An executor and its width (how many tasks run at once); closed when the ``with`` block ends."""
 
-    Serial for one worker, local processes for several, a Dask cluster when a scheduler is named.
+    executor: Executor
+    width: int
+    close: Callable[[], object]
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
+        self.close()
+
+
+def start_workers(workers: int, scheduler: str | None) -> Workers:
+    """Serial for one worker, local processes for several, a Dask cluster when a scheduler is named.
+
+    Local processes start at once, in the background, while the caller goes on.
     """
+    if workers < 1:
+        raise ConfigError("command line", "--workers", f"expected at least 1, got {workers}")
     if scheduler:
         from distributed import Client
 
         client = Client(scheduler, timeout=30)
         width = max(1, sum(w.get("nthreads", 1) for w in client.scheduler_info().get("workers", {}).values()))
-        return client.get_executor(), client.close, width
-    if workers <= 1:
-        return SerialExecutor(), lambda: None, 1
+        return Workers(client.get_executor(), width, client.close)
+    if workers == 1:
+        return Workers(SerialExecutor(), 1, lambda: None)
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -46,7 +67,7 @@ def make_executor(workers: int, scheduler: str | None) -> tuple[Executor, Callab
         # A fork server (a fresh process, safe whatever threads this one runs) loads the modules once and
         # forks ready workers from itself; it starts in the background while the caller prepares.
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["sim.preload"])
+        context.set_forkserver_preload([f"{__package__}.preload"])
         # start it now (a fork and an exec), not when the thread below gets its turn between this
         # process's own imports: every moment it starts later, the workers start later
         import multiprocessing.forkserver
@@ -62,7 +83,7 @@ def make_executor(workers: int, scheduler: str | None) -> tuple[Executor, Callab
         starter.join()
         pool.shutdown(cancel_futures=True)
 
-    return pool, close, workers
+    return Workers(pool, workers, close)
 
 
 def _warm_up() -> int:

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .plots import RunResults, draw_run
+from ..core.files import atomic_text
+from .figures import draw_run_into
+from .run_folder import REPORT, RunResults
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
@@ -27,11 +29,7 @@ def build(folder: Path) -> Path:
     results = RunResults(folder)
     meta = results.metadata
     with tempfile.TemporaryDirectory() as scratch:  # fresh PNGs, whatever format the run's figures are in
-        copy = Path(scratch) / "run"
-        copy.mkdir()
-        for name in ("metadata.json", "summary.csv", "stances.csv", "by_year.csv", "outcomes.parquet"):
-            (copy / name).write_bytes((folder / name).read_bytes())
-        figures = [(p.stem, base64.b64encode(p.read_bytes()).decode()) for p in draw_run(copy, "png")]
+        figures = [(p.stem, base64.b64encode(p.read_bytes()).decode()) for p in draw_run_into(results, Path(scratch) / "figures", "png")]
     parts = [
         f"<h1>{html.escape(results.title)}</h1>",
         f"<p>{html.escape(str(meta['scenario']['as_written'].get('description', '')))}</p>",
@@ -49,11 +47,8 @@ def build(folder: Path) -> Path:
         "<h2>Assumptions</h2>", _assumptions(meta),
     ]
     page = f"<!doctype html><html lang=en><meta charset=utf-8><title>{html.escape(results.title)}</title><style>{STYLE}</style><body>{''.join(parts)}</body></html>"
-    path = folder / "report.html"
-    temporary = path.with_name(".report.html.tmp")
-    temporary.write_text(page, encoding="utf-8")
-    temporary.replace(path)
-    return path
+    atomic_text(page, folder / REPORT)
+    return folder / REPORT
 
 
 def _table(frame: pd.DataFrame) -> str:

@@ -17,20 +17,17 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass
-from typing import Any, Literal
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
-import yaml
 
-from . import vocabulary
-from .scenario import ConfigError, _StrictLoader
+from ..core.errors import ConfigError
+from ..core.vocabulary import MAX_POINTS, Method
+from ..inputs.yaml_files import parse_value
 
-Method = Literal["grid", "random", "lhs", "sobol", "morris"]
-METHODS: tuple[Method, ...] = vocabulary.METHODS  # type: ignore[assignment]
+#: Short names a parameter may be given by.
 ALIASES = {"rule": "rules.decision"}
-#: Points one sweep may have; at 500 replicates each that is 5 billion runs.
-MAX_POINTS = 10_000_000
 
 _RANGE = re.compile(r"^\s*([-+0-9.eE]+)\s*:\s*([-+0-9.eE]+)\s*:\s*([0-9]+)\s*$")
 _UNIFORM = re.compile(r"^\s*U\(\s*([-+0-9.eE]+)\s*,\s*([-+0-9.eE]+)\s*\)\s*$")
@@ -49,31 +46,36 @@ class Parameter:
         """The name the user wrote (``rule`` stays ``rule``)."""
         return next((alias for alias, path in ALIASES.items() if path == self.path), self.path)
 
+    def as_dict(self) -> dict[str, Any]:
+        """Its fields, as a sweep's manifest stores them."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, stored: dict[str, Any]) -> Parameter:
+        """The parameter a manifest stored (JSON gives lists where the fields are tuples)."""
+        values, bounds = stored["values"], stored["bounds"]
+        return cls(stored["path"], None if values is None else tuple(values), None if bounds is None else tuple(bounds))
+
 
 def parse_parameter(text: str) -> Parameter:
     """``path=a,b,c``, ``path=start:stop:count`` or ``path=U(low,high)``."""
-    path, sep, spec = text.partition("=")
+    path, sep, given = text.partition("=")
     path = path.strip()
-    if not sep or not path or not spec.strip():
+    if not sep or not path or not given.strip():
         raise ConfigError("command line", f"--param {text}", "expected PATH=VALUES: a,b,c or start:stop:count or U(low,high)")
     path = ALIASES.get(path, path)
     where = f"--param {path}"
-    if match := _UNIFORM.match(spec):
+    if match := _UNIFORM.match(given):
         low, high = float(match[1]), float(match[2])
         if not low < high:
             raise ConfigError("command line", where, f"U(low,high) needs low < high, got U({low},{high})")
         return Parameter(path, bounds=(low, high))
-    if match := _RANGE.match(spec):
+    if match := _RANGE.match(given):
         start, stop, count = float(match[1]), float(match[2]), int(match[3])
         if count < 1:
             raise ConfigError("command line", where, "a range start:stop:count needs a count of at least 1")
         return Parameter(path, values=tuple(float(v) for v in np.linspace(start, stop, count)))
-    values = []
-    for item in spec.split(","):
-        try:
-            values.append(yaml.load(item.strip(), Loader=_StrictLoader))  # noqa: S506 - a SafeLoader
-        except yaml.YAMLError:
-            raise ConfigError("command line", where, f"value {item.strip()!r} is not a valid YAML value") from None
+    values = [parse_value(item.strip(), where) for item in given.split(",")]
     if any(v is None or isinstance(v, dict | list) for v in values):
         raise ConfigError("command line", where, "expected plain values separated by commas")
     return Parameter(path, values=tuple(values))

@@ -9,7 +9,6 @@ results give the same bytes.
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,8 +19,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from .files import staged_folder  # noqa: E402
-from .results import wilson  # noqa: E402
+from ..core.files import FIGURES, staged_folder  # noqa: E402
+from ..core.statistics import wilson  # noqa: E402
+from ..core.vocabulary import FigureFormat  # noqa: E402
+from ..experiments.sweep_folder import open_sweep  # noqa: E402
+from .run_folder import RunResults  # noqa: E402
 
 #: Paul Tol's colour-blind-safe "muted" scheme, then black, for the SCO's ten members in a fixed order.
 MEMBER_COLOURS = dict(zip(
@@ -59,7 +61,7 @@ def prepare() -> None:
     FigureCanvasAgg(figure).print_png(io.BytesIO())
 
 
-def _save(figure: plt.Figure, folder: Path, name: str, fmt: str) -> Path:
+def _save(figure: plt.Figure, folder: Path, name: str, fmt: FigureFormat) -> Path:
     path = folder / f"{name}.{fmt}"
     metadata = {"png": {"Software": None}, "svg": {"Date": None}, "pdf": {"CreationDate": None, "ModDate": None}}[fmt]
     figure.savefig(path, format=fmt, bbox_inches="tight", metadata=metadata)
@@ -77,34 +79,14 @@ def _into(folder: Path, draw: Callable[[Path], list[Path]]) -> list[Path]:
 # --- runs -----------------------------------------------------------------------------------------
 
 
-class RunResults:
-    """The files of a run, read once."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.metadata = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
-        self.summary = pd.read_csv(folder / "summary.csv")
-        self.stances = pd.read_csv(folder / "stances.csv")
-        self.by_year = pd.read_csv(folder / "by_year.csv")
-        self.outcomes = pd.read_parquet(folder / "outcomes.parquet", columns=["replicate", "year", "proposal", "status", "initial_objectors"])
-        configurations = self.metadata["configuration"]
-        self.members = {code: m["name"] for c in configurations.values() for code, m in c["members"].items()}
-        self.proposals = {code: p["name"] for c in configurations.values() for code, p in c["proposals"].items()}
-        first = configurations[min(configurations, key=int)]
-        self.rule = first["rules"]["decision"].replace("_", " ")
-        self.name = self.metadata["scenario"]["name"]
-        self.replicates = int(self.metadata["replicates"])
-
-    @property
-    def title(self) -> str:
-        """What every figure's title names: the scenario and the rule."""
-        return f"Scenario {self.name}, rule {self.rule}, {self.replicates:,} replicates"
+def draw_run(folder: Path, fmt: FigureFormat = "png") -> list[Path]:
+    """Every figure of the run in ``folder``, into its figures folder."""
+    return draw_run_into(RunResults(folder), folder / FIGURES, fmt)
 
 
-def draw_run(folder: Path, fmt: str = "png") -> list[Path]:
-    """Every figure of the run in ``folder``, into ``folder/figures``."""
-    results = RunResults(folder)
-    return _into(folder / "figures", lambda target: [
+def draw_run_into(results: RunResults, folder: Path, fmt: FigureFormat = "png") -> list[Path]:
+    """Every figure of a run, into ``folder``."""
+    return _into(folder, lambda target: [
         _save(adoption_figure(results), target, "adoption", fmt),
         _save(objections_figure(results), target, "objections", fmt),
         _save(stance_map_figure(results), target, "stances", fmt),
@@ -231,11 +213,9 @@ def alignment(results: RunResults) -> pd.DataFrame:
     accession year (in the configuration in force that year) has come.
     """
     decided = results.outcomes[results.outcomes.status.isin(["adopted", "blocked", "withdrawn"])]
-    configurations = {int(year): config for year, config in results.metadata["configuration"].items()}
     rows = []
     for year, group in decided.groupby("year"):
-        config = configurations[max(y for y in configurations if y <= year)]
-        voters = sum(m["status"] == "member" and m["joined"] is not None and m["joined"] <= year for m in config["members"].values())
+        voters = sum(member.votes_in(int(year)) for member in results.configuration(int(year)).members.values())
         objecting = group.initial_objectors.astype(str).map(lambda names: len(names.split(";")) if names else 0)
         share = 1 - objecting.to_numpy(dtype=float) / max(voters, 1)
         half = 1.96 * share.std(ddof=1) / np.sqrt(len(share)) if len(share) > 1 else 0.0
@@ -265,25 +245,27 @@ def alignment_figure(results: RunResults, other: RunResults | None = None) -> pl
 # --- sweeps ---------------------------------------------------------------------------------------
 
 
-def draw_sweep(folder: Path, fmt: str = "png") -> list[Path]:
-    """The figures of the sweep in ``folder``, into ``folder/figures``."""
-    manifest = json.loads((folder / "sweep.json").read_text(encoding="utf-8"))["plan"]
-    summary = pd.read_parquet(folder / "summary.parquet")
-    names = [p["path"] for p in manifest["parameters"]]
-    title = f"Sweep of {Path(manifest['scenario']).stem}: {manifest['points']:,} points x {manifest['replicates']:,} replicates"
+def draw_sweep(folder: Path, fmt: FigureFormat = "png") -> list[Path]:
+    """The figures of the sweep in ``folder``, into its figures folder."""
+    sweep = open_sweep(folder)
+    plan = sweep.plan
+    summary = sweep.table("summary")
+    names = [p.path for p in plan.swept()]
+    title = f"Sweep of {Path(plan.scenario).stem}: {plan.points:,} points x {plan.replicates:,} replicates"
+    indices = sweep.sensitivity()
 
     def draw(target: Path) -> list[Path]:
         drawn = []
         numeric = [n for n in names if n in summary and pd.api.types.is_numeric_dtype(summary[n])]
         if numeric and len(summary):
             drawn.append(_save(sweep_line_figure(summary, numeric[0], [n for n in names if n != numeric[0]], title), target, "adoption_by_parameter", fmt))
-        if len(numeric) >= 2 and manifest["method"] == "grid":
+        if len(numeric) >= 2 and plan.method == "grid":
             drawn.append(_save(sweep_heatmap_figure(summary, numeric[0], numeric[1], title), target, "adoption_heatmap", fmt))
-        if (folder / "sensitivity.csv").is_file():
-            drawn.append(_save(sensitivity_figure(pd.read_csv(folder / "sensitivity.csv"), title), target, "sensitivity", fmt))
+        if indices is not None:
+            drawn.append(_save(sensitivity_figure(indices, title), target, "sensitivity", fmt))
         return drawn
 
-    return _into(folder / "figures", draw)
+    return _into(folder / FIGURES, draw)
 
 
 def short(path: str) -> str:
@@ -363,9 +345,8 @@ def sensitivity_figure(table: pd.DataFrame, title: str) -> plt.Figure:
 # --- comparisons ----------------------------------------------------------------------------------
 
 
-def draw_comparison(first: Path, second: Path, out: Path, fmt: str = "png") -> list[Path]:
+def draw_comparison(a: RunResults, b: RunResults, out: Path, fmt: FigureFormat = "png") -> list[Path]:
     """Two runs side by side on shared axes, and their differences, into ``out``."""
-    a, b = RunResults(first), RunResults(second)
 
     def draw(target: Path) -> list[Path]:
         difference(a, b).to_csv(target / "differences.csv", index=False)

@@ -21,15 +21,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
-from . import vocabulary
-
-Rule = Literal["consensus", "consensus_minus_one", "two_thirds", "majority", "capability_majority"]
-RULES: tuple[Rule, ...] = vocabulary.RULES  # type: ignore[assignment]
+from .vocabulary import RULES, Rule
 
 
 class Stance(IntEnum):

@@ -1,4 +1,4 @@
-"""What a run produces: the tidy table of decisions, the aggregates, and the files on disk.
+"""The tables a run's records make: the tidy table of decisions, and the aggregates over replicates.
 
 The tidy table has one row per replicate x year x tabled proposal. The aggregates give, per
 proposal, the probability it is adopted by the end of the run (with a 95% Wilson interval), the
@@ -8,47 +8,20 @@ or stood aside.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from enum import IntEnum
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from .engine import Route, Stance
-from .files import staged_folder
+from ..core.engine import Route, Stance
+from ..core.records import Record, Status
+from ..core.statistics import wilson
 
-#: z for a two-sided 95% interval
-Z95 = 1.959963984540054
-
-
-class Status(IntEnum):
-    """What became of a tabled proposal in one replicate and year."""
-
-    ADOPTED = 0
-    BLOCKED = 1
-    WITHDRAWN = 2
-    IN_FORCE = 3  # adopted in an earlier year: not decided again
-    NOT_DECIDED = 4  # not put to a decision: a linked proposal whose package was not offered, or a moot accession
-
-
-@dataclass(frozen=True)
-class Record:
-    """The decisions on one proposal in one year, in every replicate (arrays over replicates)."""
-
-    year: int
-    proposal: str
-    actors: tuple[str, ...]
-    replicates: NDArray[np.int64]
-    status: NDArray[np.int8]
-    ambition: NDArray[np.float64]
-    route: NDArray[np.int8]  # -1 where not decided
-    stance: NDArray[np.int8]  # (R, N) at the final offer
-    initial_stance: NDArray[np.int8]  # (R, N) at the proposed ambition
-    side_payment: NDArray[np.float64]
+#: The tidy table's columns, in order.
+COLUMNS = ["replicate", "year", "proposal", "status", "ambition", "route", "objectors", "reservations",
+           "stood_aside", "participants", "initial_objectors", "side_payment"]
 
 
 def _names(values: NDArray[np.integer], enum: type[IntEnum]) -> pd.Categorical:
@@ -81,9 +54,9 @@ def _who(stance: NDArray[np.int8], actors: tuple[str, ...], wanted: tuple[Stance
 
 def outcome_table(records: list[Record]) -> pd.DataFrame:
     """The tidy table: one row per replicate x year x proposal put on the agenda (or offered in a package)."""
-    frames = []
+    frames: list[pd.DataFrame] = []
     for r in records:
-        decided = r.status <= Status.WITHDRAWN
+        decided = Status.decided(r.status)
         adopted = r.status == Status.ADOPTED
         participants = _who(np.where(adopted[:, None], r.stance, Stance.ABSENT), r.actors, (Stance.SUPPORT, Stance.RESERVATION))
         frames.append(
@@ -107,24 +80,10 @@ def outcome_table(records: list[Record]) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame(columns=COLUMNS)
     table = pd.concat(frames, ignore_index=True)
-    for column in ("proposal", "status", "route", "objectors", "reservations", "stood_aside", "participants", "initial_objectors"):
-        table[column] = table[column].astype("category")  # concat of differing categories gives object
+    for column, kind in frames[0].dtypes.items():
+        if isinstance(kind, pd.CategoricalDtype):
+            table[column] = table[column].astype("category")  # concat of differing categories gives object
     return table
-
-
-COLUMNS = ["replicate", "year", "proposal", "status", "ambition", "route", "objectors", "reservations",
-           "stood_aside", "participants", "initial_objectors", "side_payment"]
-
-
-def wilson(successes: NDArray | int, trials: NDArray | int, z: float = Z95) -> tuple[NDArray, NDArray]:
-    """Wilson score interval for a binomial proportion (sound near 0 and 1, unlike p +/- z*se)."""
-    k, n = np.asarray(successes, dtype=float), np.asarray(trials, dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = k / n
-        centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
-        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
-    # exact at the edges: rounding would otherwise put the bound just inside p = 0 or 1
-    return np.where(k == 0, 0.0, centre - half), np.where(k == n, 1.0, centre + half)
 
 
 @dataclass(frozen=True)
@@ -155,7 +114,7 @@ def aggregate(records: list[Record], names: dict[str, str]) -> Aggregates:
             row[f"share_{item.name.lower()}"] = float((ever & (route == item)).sum() / n)
         summary.append(row)
 
-        decided = np.concatenate([r.status <= Status.WITHDRAWN for r in mine])
+        decided = np.concatenate([Status.decided(r.status) for r in mine])
         actors = mine[-1].actors
         for actor in actors:  # deciders only grow, so the last year names them all
             final = np.concatenate([_column(r, r.stance, actor) for r in mine])[decided]
@@ -172,7 +131,7 @@ def aggregate(records: list[Record], names: dict[str, str]) -> Aggregates:
                             "initially_objected": float((initial == Stance.OBJECTION).mean())})
         in_force = np.zeros(n, dtype=bool)
         for r, now in zip(mine, adopted, strict=True):
-            decided_now = r.status <= Status.WITHDRAWN
+            decided_now = Status.decided(r.status)
             low, high = wilson(now.sum(), max(int(decided_now.sum()), 1))
             in_force |= now
             by_year.append({"proposal": code, "year": r.year, "decided": int(decided_now.sum()),
@@ -188,51 +147,3 @@ def _column(record: Record, stance: NDArray[np.int8], actor: str) -> NDArray[np.
     if actor not in record.actors:
         return np.full(record.replicates.size, Stance.ABSENT, dtype=np.int8)
     return stance[:, record.actors.index(actor)]
-
-
-# --- printing -------------------------------------------------------------------------------------
-
-
-def report(aggregates: Aggregates, member_names: dict[str, str], heading: str) -> str:
-    """The summary a user reads after a run: one block per proposal."""
-    lines = [heading, ""]
-    header = f"{'proposal':<44} {'P(adopted)':>10} {'95% interval':>15} {'ambition':>9}"
-    lines += [header, "-" * len(header)]
-    for row in aggregates.summary.itertuples():
-        ambition = "-" if np.isnan(row.mean_ambition) else f"{row.mean_ambition:.2f}"
-        lines.append(f"{row.name[:44]:<44} {row.p_adopted:>10.3f} {f'[{row.ci_low:.3f}, {row.ci_high:.3f}]':>15} {ambition:>9}")
-        mine = aggregates.stances[aggregates.stances.proposal == row.proposal] if len(aggregates.stances) else aggregates.stances
-        for label, column in (("objected", "objected"), ("reservation", "reservation"), ("stood aside", "stood_aside")):
-            who = mine[mine[column] >= 0.005].sort_values(column, ascending=False) if len(mine) else mine
-            if len(who):
-                listing = ", ".join(f"{member_names.get(m, m)} {share:.0%}" for m, share in zip(who.member, who[column], strict=True))
-                lines.append(f"    {label + ':':<13} {listing}")
-    lines.append("")
-    lines.append("P(adopted): share of replicates in which the proposal was adopted in some year of the run.")
-    lines.append("Member shares: share of the decisions (replicate x year) a member voted in where it held that stance at the final offer.")
-    return "\n".join(lines)
-
-
-# --- files ----------------------------------------------------------------------------------------
-
-
-def new_run_folder(root: Path, name: str, stamp: str) -> Path:
-    """A folder under ``root`` for a new run that does not exist yet (never an earlier run's)."""
-    safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in name) or "run"
-    candidate = root / f"{safe}-{stamp}"
-    suffix = 1
-    while candidate.exists():
-        suffix += 1
-        candidate = root / f"{safe}-{stamp}-{suffix}"
-    return candidate
-
-
-def write_run(out: Path, table: pd.DataFrame, aggregates: Aggregates, metadata: dict[str, Any], summary_text: str) -> None:
-    """Write every file of a run into ``out`` at once (a crash part-way leaves no half-written ``out``)."""
-    with staged_folder(out) as staging:
-        table.to_parquet(staging / "outcomes.parquet", index=False)
-        aggregates.summary.to_csv(staging / "summary.csv", index=False)
-        aggregates.stances.to_csv(staging / "stances.csv", index=False)
-        aggregates.by_year.to_csv(staging / "by_year.csv", index=False)
-        (staging / "summary.txt").write_text(summary_text + "\n", encoding="utf-8")
-        (staging / "metadata.json").write_text(json.dumps(metadata, indent=2, default=str) + "\n", encoding="utf-8")

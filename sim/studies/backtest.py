@@ -27,15 +27,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .engine import Procedure, Terms, Valuation, decide
-from .scenario import ConfigError
+from ..core.engine import Procedure, Terms, Valuation, decide
+from ..core.errors import ConfigError
+from ..core.files import occupied, staged_folder
 
 #: Nice-treaty Council votes (shared/data/SOURCES.md); the QMV threshold is about 74% of the 345 votes.
 NICE_VOTES = {"de": 29, "fr": 29, "it": 29, "uk": 29, "es": 27, "pl": 27, "ro": 14, "nl": 13, "be": 12, "cz": 12,
               "el": 12, "hu": 12, "pt": 12, "at": 10, "bu": 10, "se": 10, "dk": 7, "ie": 7, "lt": 7, "sk": 7,
               "fi": 7, "cy": 4, "ee": 4, "lv": 4, "lu": 4, "si": 4, "mt": 3}
 QMV_THRESHOLD = 255 / 345
-RULES = {"Unan": "unanimity", "QMV": "qmv"}
+#: The Council's rule as the file codes it (``counvte``).
+COUNCIL_RULES = {"Unan": "unanimity", "QMV": "qmv"}
+#: Issues the backtest needs at least.
+MIN_ISSUES = 10
 TOLERANCES = (0.0, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, float("inf"))
 
 
@@ -66,7 +70,7 @@ def read_issues(path: Path) -> tuple[list[Issue], list[str]]:
     for number, row in enumerate(rows, start=2):  # line 1 is the header
         name = row.get("isnr") or row.get("prname") or f"line {number}"
         where = f"{path.name}:{number} ({name})"
-        rule = RULES.get((row.get("counvte") or "").strip())
+        rule = COUNCIL_RULES.get((row.get("counvte") or "").strip())
         if rule is None:
             skipped.append(f"{where}: unknown rule {row.get('counvte')!r} (expected Unan or QMV); issue skipped")
             continue
@@ -186,3 +190,38 @@ def backtest(issues: list[Issue], tolerance: dict[str, float], bootstrap: int = 
             summary.append({"model": model, "issues": subset, "n": len(errors), "mae": errors.mean(),
                             "ci_low": np.percentile(draws, 2.5), "ci_high": np.percentile(draws, 97.5)})
     return per_issue, pd.DataFrame(summary)
+
+
+@dataclass(frozen=True)
+class Backtest:
+    """The engine and the baselines on the issues of one file."""
+
+    file: Path
+    issues: list[Issue]
+    skipped: list[str]  # one message per row or actor left out
+    calibration: dict[str, tuple[float, dict[float | str, float]]]  # per rule: the tolerance, and the errors
+    per_issue: pd.DataFrame
+    summary: pd.DataFrame
+
+
+def run_backtest(path: Path, rule: str = "all") -> Backtest:
+    """Read the issues of ``path`` (those under ``rule``: all, unanimity or qmv), calibrate, and score."""
+    if not path.is_file():
+        raise ConfigError(path, "", "file not found")
+    issues, skipped = read_issues(path)
+    if rule != "all":
+        issues = [i for i in issues if i.rule == rule]
+    if len(issues) < MIN_ISSUES:
+        raise ConfigError(path, "", f"only {len(issues)} usable issues; the backtest needs at least {MIN_ISSUES}")
+    calibration = calibrate(issues)
+    per_issue, summary = backtest(issues, {which: chosen for which, (chosen, _) in calibration.items()})
+    return Backtest(path, issues, skipped, calibration, per_issue, summary)
+
+
+def write(result: Backtest, out: Path) -> None:
+    """The backtest's folder: the per-issue predictions, the summary, and what was left out of the file."""
+    occupied(out, force=False, hint="choose another folder")
+    with staged_folder(out) as staging:
+        result.per_issue.to_csv(staging / "issues.csv", index=False)
+        result.summary.to_csv(staging / "summary.csv", index=False)
+        (staging / "skipped.txt").write_text("".join(f"{line}\n" for line in result.skipped), encoding="utf-8")

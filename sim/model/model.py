@@ -2,38 +2,77 @@
 
 One step is one year (one summit). In each step the model applies the configuration in force that
 year (a scenario's events change it), lets members reconsider their priorities, and decides every
-proposal on the agenda in every replicate at once with :func:`sim.engine.decide`.
+proposal on the agenda in every replicate at once with :func:`sim.core.engine.decide`. What it records
+of each decision is declared in one place, :data:`REPORTERS`, as a Mesa ``DataCollector`` declares its
+reporters.
 """
 
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from functools import reduce
 
 import mesa
 import numpy as np
+from mesa.agentset import AgentSet
 from numpy.typing import NDArray
 
-from . import streams
+from ..core import streams
+from ..core.engine import Decision, Route, Stance, Terms, Valuation, decide
+from ..core.records import Record, Status
+from ..inputs.configuration import Configuration
+from ..inputs.scenario import Scenario
 from .agents import MemberAgent
-from .config import Configuration
-from .engine import Decision, Procedure, Route, Stance, Terms, Valuation, decide
-from .interests import Loadings, Parameters, loadings, parameters, tolerance, valuation_of
-from .results import Record, Status
-from .scenario import Scenario
+from .interests import Arrays, Loadings, loadings, to_arrays, tolerance, valuation_of
+
+
+@dataclass(frozen=True)
+class Summit:
+    """One proposal's decision at one summit, in every replicate, as the reporters see it."""
+
+    decision: Decision
+    pending: NDArray[np.bool_]  # put to a decision (not in force already; its candidates not yet members)
+    in_force: NDArray[np.bool_]  # adopted at an earlier summit
+
+    @property
+    def adopted(self) -> NDArray[np.bool_]:
+        """Adopted at this summit."""
+        return self.pending & self.decision.adopted
+
+
+def _status(summit: Summit) -> NDArray[np.int8]:
+    decision = summit.decision
+    settled = np.where(decision.adopted, Status.ADOPTED,
+                       np.where(decision.route == Route.WITHDRAWN, Status.WITHDRAWN, Status.BLOCKED))
+    undecided = np.where(summit.in_force, Status.IN_FORCE, Status.NOT_DECIDED)
+    return np.where(summit.pending, settled, undecided).astype(np.int8)
+
+
+#: What the model records of each decision: one reporter per reported field of :class:`~sim.core.records.Record`.
+REPORTERS: dict[str, Callable[[Summit], NDArray]] = {
+    "status": _status,
+    "ambition": lambda s: np.where(s.adopted, s.decision.ambition, np.nan),
+    "route": lambda s: np.where(s.pending, s.decision.route, -1).astype(np.int8),
+    "stance": lambda s: np.where(s.pending[:, None], s.decision.stance, Stance.ABSENT).astype(np.int8),
+    "initial_stance": lambda s: np.where(s.pending[:, None], s.decision.initial_stance, Stance.ABSENT).astype(np.int8),
+    "side_payment": lambda s: np.where(s.adopted, s.decision.side_payment, 0.0),
+}
 
 
 class SCOModel(mesa.Model):
     """Decisions of the SCO's members over the years of a scenario, in many replicates at once.
 
     ``replicates`` are the replicate numbers this model runs (default ``range(scenario.replicates)``);
-    replicate ``r`` gives the same numbers whatever other replicates run beside it.
+    replicate ``r`` gives the same numbers whatever other replicates run beside it. Every state is an agent
+    (``self.agents``); ``self.deciders`` are those that can take part in a decision, in the order they
+    first could, which is the order of the deciders' axis in the records.
     """
 
     def __init__(self, scenario: Scenario, replicates: Iterable[int] | None = None) -> None:
         super().__init__(rng=scenario.seed)
-        self.spec = scenario  # not `self.scenario`: Mesa 3.5 reserves it for its experimental Scenario
+        self.sco_scenario = scenario  # not `self.scenario`: Mesa 3.5 reserves it for its experimental Scenario
         self.seed = scenario.seed
         self.replicates: NDArray[np.int64] = np.asarray(
             list(replicates) if replicates is not None else range(scenario.replicates), dtype=np.int64
@@ -41,38 +80,38 @@ class SCOModel(mesa.Model):
         self.year = scenario.start
         self.records: list[Record] = []
         self.in_force: dict[str, NDArray[np.bool_]] = {}
-        self.members: dict[str, MemberAgent] = {}
-        self._loadings: dict[str, Loadings] = {}  # per proposal, for the configuration and deciders in force
+        self.deciders: AgentSet[MemberAgent] = AgentSet([], random=self.random)
         self._configure(scenario.configuration(self.year))
 
     # --- configuration ----------------------------------------------------------------------------
 
     def _configure(self, config: Configuration) -> None:
-        """Take on ``config``: new actors join the model; existing ones keep their run state."""
+        """Take on ``config``: new states join the model as agents; existing ones keep their run state."""
         self.config = config
         self.rules = config.rules
         self.noise = config.noise
-        actors = tuple(self.members) + tuple(code for code in config.members if code not in self.members)
-        self.params: Parameters = parameters(config, actors)
-        for code in actors:
-            if code in self.members:
-                self.members[code].member = config.members[code]
-            else:
-                self.members[code] = MemberAgent(self, code, config.members[code])
+        known = tuple(self.agents.get("code"))
+        actors = known + tuple(code for code in config.members if code not in known)
+        self.arrays: Arrays = to_arrays(config, actors)
+        for agent, weights in zip(self.agents, self.arrays.weights[:len(known)], strict=True):
+            agent.take_on(config.members[agent.code], weights)
+        for code, weights in zip(actors[len(known):], self.arrays.weights[len(known):], strict=True):
+            MemberAgent(self, code, config.members[code], weights)
         for code in config.proposals:
             self.in_force.setdefault(code, np.zeros(len(self.replicates), dtype=bool))
         # Only members, candidates and sponsors can take part in a decision; observers' priorities
         # are not computed. New deciders come last so earlier records keep their column order.
         involved = {m for code in self._in_play(config) for m in (*config.proposals[code].admits, config.proposals[code].sponsor)}
-        new = tuple(c for c in actors if c not in getattr(self, "deciders", ()) and (config.members[c].status == "member" or c in involved))
-        self.deciders: tuple[str, ...] = getattr(self, "deciders", ()) + new
-        self.rows = np.array([actors.index(code) for code in self.deciders], dtype=np.intp)
-        self._loadings = {}
+        joining = self.agents.select(lambda a: a not in self.deciders and (a.member.status == "member" or a.code in involved))
+        self.deciders = AgentSet([*self.deciders, *joining], random=self.random)
+        self.decider_codes: tuple[str, ...] = tuple(self.deciders.get("code"))
+        self.rows = np.array([actors.index(code) for code in self.decider_codes], dtype=np.intp)
+        self._loadings: dict[str, Loadings] = {}  # per proposal, for the configuration and deciders in force
 
     def _in_play(self, config: Configuration) -> set[str]:
         """The proposals that can come up: the agenda and, transitively, what they link to."""
         seen: set[str] = set()
-        todo = list(self.spec.agenda)
+        todo = list(self.sco_scenario.agenda)
         while todo:
             code = todo.pop()
             if code not in seen:
@@ -80,25 +119,19 @@ class SCOModel(mesa.Model):
                 todo.extend(config.proposals[code].links)
         return seen
 
-    @property
-    def procedure(self) -> Procedure:
-        """The decision rule in force."""
-        return Procedure(self.rules.decision, self.rules.threshold, self.rules.ambition_steps)
-
     # --- the calendar -----------------------------------------------------------------------------
 
     def step(self) -> None:
         """One summit: apply this year's configuration, reconsider priorities, decide the agenda."""
-        if self.year in self.spec.timeline and self.spec.configuration(self.year) is not self.config:
-            self._configure(self.spec.configuration(self.year))
-        deciders = [self.members[code] for code in self.deciders]
-        for agent, row in zip(deciders, self.rows, strict=True):
-            agent.reconsider(self.params.weights[row], self.year)
-        weights = np.stack([agent.weights for agent in deciders])  # (N, R, D): batched products in valuation_of
-        voters = np.stack([agent.votes(self.year) for agent in deciders], axis=1)
+        scenario = self.sco_scenario
+        if self.year in scenario.timeline and scenario.configuration(self.year) is not self.config:
+            self._configure(scenario.configuration(self.year))
+        self.deciders.do("reconsider", self.year)
+        weights = np.stack(self.deciders.get("weights"))  # (N, R, D): batched products in valuation_of
+        voters = np.stack(self.deciders.map("votes", self.year), axis=1)
 
         decided: dict[str, tuple[NDArray[np.bool_], Decision]] = {}
-        for code in self.spec.on_agenda(self.year):
+        for code in scenario.on_agenda(self.year):
             if self.config.proposals[code].is_tabled(self.year):
                 decided[code] = self._decide_alone(code, weights, voters)
         tabled = set(decided)
@@ -107,57 +140,52 @@ class SCOModel(mesa.Model):
         for code, (pending, decision) in decided.items():
             self._record(code, pending, decision)
         self.year += 1
-        self.running = self.year <= self.spec.end
+        self.running = self.year <= scenario.end
 
     def run(self) -> list[Record]:
         """Step through every year of the scenario; return the records of every decision."""
-        while self.running and self.year <= self.spec.end:
+        while self.running and self.year <= self.sco_scenario.end:
             self.step()
         return self.records
 
     # --- decisions --------------------------------------------------------------------------------
 
     def _valuation(self, code: str, weights: NDArray[np.float64]) -> Valuation:
-        """Every member's utility coefficients for ``code``, as each perceives them this year."""
+        """Every decider's utility coefficients for ``code``, as each perceives them this year."""
         if code not in self._loadings:
-            self._loadings[code] = loadings(self.params, self.params.proposals.index(code), self.rows)
-        misjudgement = 0.0
+            self._loadings[code] = loadings(self.arrays, self.arrays.proposals.index(code), self.rows)
+        misjudgement: NDArray[np.float64] | float = 0.0
         if self.noise.judgement > 0:
-            draw = streams.normal(self.seed, ("judgement", self.year, code), self.replicates, (len(self.deciders),))
+            draw = streams.normal(self.seed, ("judgement", self.year, code), self.replicates, (len(self.decider_codes),))
             misjudgement = self.noise.judgement * draw
-        return valuation_of(weights, self.params, self._loadings[code], misjudgement)
+        return valuation_of(weights, self.arrays, self._loadings[code], misjudgement)
 
     def _terms(self, code: str) -> Terms:
         proposal = self.config.proposals[code]
-        return Terms(
-            sponsor=self.deciders.index(proposal.sponsor),
-            ambition=proposal.ambition,
-            min_ambition=proposal.floor,
-            opt_in=proposal.participation == "opt_in",
-            side_payment=proposal.side_payment,
-            min_participants=self.rules.min_participants,
-        )
+        return proposal.terms(self.decider_codes.index(proposal.sponsor), self.rules.min_participants)
 
     def _tolerance(self, sponsor: int) -> NDArray[np.float64]:
         """Each decider's cost of objecting to a proposal of the decider ``sponsor``."""
         sponsor_row = int(self.rows[sponsor])
-        return tolerance(self.params, sponsor_row, self.rules.objection_cost, self.rules.deference, self.rows)[None, :]
+        return tolerance(self.arrays, sponsor_row, self.rules.objection_cost, self.rules.deference, self.rows)[None, :]
 
     def _pending(self, code: str, voters: NDArray[np.bool_]) -> NDArray[np.bool_]:
         """Replicates in which the proposal is still to be decided (not in force; candidates not yet in)."""
         pending = ~self.in_force[code]
-        admits = [self.deciders.index(a) for a in self.config.proposals[code].admits]
+        admits = [self.decider_codes.index(a) for a in self.config.proposals[code].admits]
         if admits:
             pending &= ~voters[:, admits].all(axis=1)
         return pending
 
-    def _decide_alone(self, code: str, weights: NDArray, voters: NDArray[np.bool_]) -> tuple[NDArray[np.bool_], Decision]:
-        terms = self._terms(code)
-        value = self._valuation(code, weights)
-        decision = decide(value, self._tolerance(terms.sponsor), voters, self.params.capability[self.rows], terms, self.procedure)
-        return self._pending(code, voters), decision
+    def _decide(self, value: Valuation, terms: Terms, voters: NDArray[np.bool_]) -> Decision:
+        capability = self.arrays.capability[self.rows]
+        return decide(value, self._tolerance(terms.sponsor), voters, capability, terms, self.rules.procedure)
 
-    def _decide_package(self, lead: str, decided: dict, tabled: set[str], weights: NDArray, voters: NDArray[np.bool_]) -> None:
+    def _decide_alone(self, code: str, weights: NDArray, voters: NDArray[np.bool_]) -> tuple[NDArray[np.bool_], Decision]:
+        return self._pending(code, voters), self._decide(self._valuation(code, weights), self._terms(code), voters)
+
+    def _decide_package(self, lead: str, decided: dict[str, tuple[NDArray[np.bool_], Decision]], tabled: set[str],
+                        weights: NDArray, voters: NDArray[np.bool_]) -> None:
         """Where ``lead`` failed alone, offer it as a package with the proposals it links to.
 
         A linked proposal joins the package whether or not it is on the agenda alone; the package is
@@ -166,7 +194,8 @@ class SCOModel(mesa.Model):
         not offered), so the records never depend on which replicates run together.
         """
         pending, alone = decided[lead]
-        partners = self.config.proposals[lead].links
+        proposals = self.config.proposals
+        partners = proposals[lead].links
         if not partners:
             return
         offered = pending & ~alone.adopted
@@ -176,14 +205,12 @@ class SCOModel(mesa.Model):
             if code in decided:
                 offered &= ~decided[code][1].adopted
         parts = [lead, *partners]
-        value = reduce(operator.add, (self._valuation(c, weights).scaled(self.config.proposals[c].ambition) for c in parts))
-        lead_terms = self._terms(lead)
-        floor = max(self.config.proposals[code].floor / self.config.proposals[code].ambition for code in parts)
-        terms = Terms(lead_terms.sponsor, 1.0, floor, False, lead_terms.side_payment, lead_terms.min_participants)
-        package = decide(value, self._tolerance(terms.sponsor), voters, self.params.capability[self.rows], terms, self.procedure)
+        value = reduce(operator.add, (self._valuation(c, weights).scaled(proposals[c].ambition) for c in parts))
+        floor = max(proposals[code].floor / proposals[code].ambition for code in parts)
+        package = self._decide(value, replace(self._terms(lead), ambition=1.0, min_ambition=floor, opt_in=False), voters)
         won = offered & package.adopted
         for code in parts:
-            ambition = package.ambition * self.config.proposals[code].ambition
+            ambition = package.ambition * proposals[code].ambition
             as_part = _overlay(package, package, won, ambition)
             if code in tabled:
                 part_pending, part = decided[code]
@@ -195,27 +222,14 @@ class SCOModel(mesa.Model):
                 decided[code] = (offered, as_part)
 
     def _record(self, code: str, pending: NDArray[np.bool_], decision: Decision) -> None:
-        status = np.where(decision.adopted, Status.ADOPTED, np.where(decision.route == Route.WITHDRAWN, Status.WITHDRAWN, Status.BLOCKED))
-        status = np.where(pending, status, np.where(self.in_force[code], Status.IN_FORCE, Status.NOT_DECIDED)).astype(np.int8)
-        adopted = pending & decision.adopted
-        self.records.append(
-            Record(
-                year=self.year,
-                proposal=code,
-                actors=self.deciders,
-                replicates=self.replicates,
-                status=status,
-                ambition=np.where(adopted, decision.ambition, np.nan),
-                route=np.where(pending, decision.route, -1).astype(np.int8),
-                stance=np.where(pending[:, None], decision.stance, Stance.ABSENT).astype(np.int8),
-                initial_stance=np.where(pending[:, None], decision.initial_stance, Stance.ABSENT).astype(np.int8),
-                side_payment=np.where(adopted, decision.side_payment, 0.0),
-            )
-        )
-        self.in_force[code] |= adopted
-        for candidate in self.config.proposals[code].admits:
-            # an accession decided at this summit counts from the next summit's decisions on
-            self.members[candidate].admit(adopted, self.year + 1)
+        """Record the decision on ``code`` with the reporters; carry its adoption and any accession forward."""
+        summit = Summit(decision, pending, self.in_force[code])
+        reported = {field: report(summit) for field, report in REPORTERS.items()}
+        self.records.append(Record(self.year, code, self.decider_codes, self.replicates, **reported))
+        self.in_force[code] = self.in_force[code] | summit.adopted
+        candidates = self.config.proposals[code].admits
+        if candidates:  # an accession decided at this summit counts from the next summit's decisions on
+            self.deciders.select(lambda agent: agent.code in candidates).do("admit", summit.adopted, self.year + 1)
 
 
 def _choose(where: NDArray[np.bool_], this: Decision, other: Decision) -> Decision:

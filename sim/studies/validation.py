@@ -17,14 +17,20 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import Field, ValidationError
+from pydantic import Field
 
-from .config import Code, FilePath, Strict, Year
-from .results import Status, aggregate, wilson
-from .runner import simulate
-from .scenario import ConfigError, _config_error, _Origins, load_scenario, read_yaml
+from ..core.errors import ConfigError, UsageError
+from ..core.records import Status
+from ..core.statistics import wilson
+from ..core.vocabulary import MAX_CASE_REPLICATES, MIN_CASE_REPLICATES, SEED_LIMIT
+from ..inputs.configuration import Code, FilePath, Strict, Year, validated
+from ..inputs.scenario import load_scenario
+from ..inputs.yaml_files import read_yaml
+from ..model.runner import simulate
+from ..model.tables import aggregate
 
-CASES = Path(__file__).resolve().parents[1] / "validation"
+#: The project's own case files.
+CASES = Path(__file__).resolve().parents[2] / "validation"
 
 
 class Case(Strict):
@@ -42,8 +48,8 @@ class Case(Strict):
     reservation: list[Code] = []
     what_happened: str
     source: str
-    replicates: Annotated[int, Field(ge=10, le=100_000)] = 400
-    seed: Annotated[int, Field(ge=0)] = 2025
+    replicates: Annotated[int, Field(ge=MIN_CASE_REPLICATES, le=MAX_CASE_REPLICATES)] = 400
+    seed: Annotated[int, Field(ge=0, lt=SEED_LIMIT)] = 2025
 
 
 class CaseFile(Strict):
@@ -65,6 +71,7 @@ class Verdict:
     mean_ambition: float
     passed: bool
     reasons: tuple[str, ...]  # why it failed; empty when it passed
+    member_names: dict[str, str]  # by code, from the case's scenario
 
 
 def load_cases(path: Path) -> list[tuple[Case, Path]]:
@@ -72,19 +79,16 @@ def load_cases(path: Path) -> list[tuple[Case, Path]]:
     raw = read_yaml(path)
     if not isinstance(raw, dict):
         raise ConfigError(path, "", "expected a mapping with the key 'cases'")
-    try:
-        spec = CaseFile.model_validate(raw)
-    except ValidationError as error:
-        raise _config_error(error, _Origins(path)) from None
-    ids = [case.id for case in spec.cases]
-    for index, case in enumerate(spec.cases):
+    cases = validated(CaseFile, raw, path).cases
+    ids = [case.id for case in cases]
+    for index, case in enumerate(cases):
         if ids.count(case.id) > 1:
             raise ConfigError(path, f"cases[{index}].id", f"duplicate case id '{case.id}'")
-    return [(case, path) for case in spec.cases]
+    return [(case, path) for case in cases]
 
 
 def run_case(case: Case, file: Path, replicates: int | None = None) -> Verdict:
-    """Decide the case's proposal in its year and score the prediction."""
+    """Decide the case's proposal in its year and score the prediction; ``replicates`` overrides the case's."""
     overrides = dict(case.set)
     if case.define is not None:
         overrides[f"proposals.{case.proposal}"] = case.define
@@ -102,7 +106,7 @@ def run_case(case: Case, file: Path, replicates: int | None = None) -> Verdict:
         raise ConfigError(file, f"case {case.id}", f"{error.file}: {error.key}: {error.message}") from None
     records = [r for r in simulate(scenario) if r.proposal == case.proposal]
     summary = aggregate(records, {})
-    decided = np.concatenate([r.status <= Status.WITHDRAWN for r in records])
+    decided = np.concatenate([Status.decided(r.status) for r in records])
     adopted = np.concatenate([r.status == Status.ADOPTED for r in records])
     n = max(int(decided.sum()), 1)
     p = float(adopted.sum() / n)
@@ -113,7 +117,7 @@ def run_case(case: Case, file: Path, replicates: int | None = None) -> Verdict:
     mean_ambition = float(summary.summary.mean_ambition.iloc[0]) if len(summary.summary) else float("nan")
     reasons = _reasons(case, p, shares)
     return Verdict(case, p, (float(low), float(high)), shares["objected"], shares["stood_aside"], shares["reservation"],
-                   mean_ambition, not reasons, tuple(reasons))
+                   mean_ambition, not reasons, tuple(reasons), scenario.member_names)
 
 
 def _reasons(case: Case, p_adopted: float, shares: dict[str, dict[str, float]]) -> list[str]:
@@ -135,26 +139,12 @@ def _reasons(case: Case, p_adopted: float, shares: dict[str, dict[str, float]]) 
     return reasons
 
 
-def case_files(paths: list[Path]) -> list[Path]:
-    """The case files named, or the project's own (validation/*.yaml)."""
-    return paths or sorted(CASES.glob("*.yaml"))
-
-
-def table(verdicts: list[Verdict], names: dict[str, str]) -> str:
-    """The validation table printed by ``sco-sim validate``."""
-    header = f"{'case':<30} {'year':>4}  {'what happened':<13} {'P(adopted)':>10} {'95% interval':>15}  {'predicted to object / stand aside / reserve':<48} result"
-    lines = [header, "-" * len(header)]
-    for v in verdicts:
-        who = "; ".join(part for part in (_top(v.objected, names, "obj"), _top(v.stood_aside, names, "aside"),
-                                          _top(v.reservation, names, "res")) if part) or "-"
-        lines.append(f"{v.case.id:<30} {v.case.year:>4}  {v.case.outcome.replace('_', ' '):<13} {v.p_adopted:>10.2f} "
-                     f"{f'[{v.ci[0]:.2f}, {v.ci[1]:.2f}]':>15}  {who[:48]:<48} {'pass' if v.passed else 'FAIL'}")
-        lines += [f"{'':<32}{reason}" for reason in v.reasons]
-    passed = sum(v.passed for v in verdicts)
-    lines += ["", f"{passed} of {len(verdicts)} cases pass."]
-    return "\n".join(lines)
-
-
-def _top(shares: dict[str, float], names: dict[str, str], label: str, most: int = 2) -> str:
-    ranked = sorted(((v, m) for m, v in shares.items() if v >= 0.05), reverse=True)[:most]
-    return f"{label} " + ", ".join(f"{names.get(m, m)} {v:.0%}" for v, m in ranked) if ranked else ""
+def run_cases(paths: list[Path], replicates: int | None = None) -> list[Verdict]:
+    """Every case of the files named (the project's own, validation/*.yaml, if none), run and scored."""
+    if replicates is not None and not MIN_CASE_REPLICATES <= replicates <= MAX_CASE_REPLICATES:
+        raise ConfigError("command line", "--replicates",
+                          f"expected {MIN_CASE_REPLICATES} to {MAX_CASE_REPLICATES:,}, got {replicates}")
+    cases = [item for path in (paths or sorted(CASES.glob("*.yaml"))) for item in load_cases(path)]
+    if not cases:
+        raise UsageError("validate: no cases (none given and none in validation/)")
+    return [run_case(case, path, replicates) for case, path in cases]

@@ -10,19 +10,16 @@ was expected (:class:`ConfigError`).
 from __future__ import annotations
 
 import copy
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import Field, ValidationError
 
-from .config import Code, Configuration, FilePath, Strict, Year, unknown_key, written_path
-from .engine import Rule
-from .vocabulary import MAX_REPLICATES, ConfigError  # noqa: F401 - ConfigError is part of this module's interface
-
-MAX_YEARS = 200
+from ..core.errors import ConfigError
+from ..core.vocabulary import MAX_REPLICATES, MAX_YEARS, SEED_LIMIT, Rule
+from .configuration import Code, Configuration, FilePath, Strict, Year, config_error, validated
+from .yaml_files import file_sha256, read_yaml
 
 
 class Event(Strict):
@@ -44,7 +41,7 @@ class ScenarioFile(Strict):
     end: Year
     rule: Rule | None = None
     replicates: Annotated[int, Field(ge=1, le=MAX_REPLICATES)] = 100
-    seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
+    seed: Annotated[int, Field(ge=0, lt=SEED_LIMIT)] = 0
     agenda: list[Code] | dict[Year, list[Code]] | None = None
     set: dict[str, Any] = {}
     events: list[Event] = []
@@ -80,72 +77,22 @@ class Scenario:
 
     def configuration(self, year: int) -> Configuration:
         """The configuration in force in ``year``."""
-        return self.timeline[max(y for y in self.timeline if y <= year)]
+        return in_force(self.timeline, year)
+
+    @property
+    def member_names(self) -> dict[str, str]:
+        """Every member's name by its code, over all the years of the run."""
+        return {code: member.name for config in self.timeline.values() for code, member in config.members.items()}
+
+    @property
+    def proposal_names(self) -> dict[str, str]:
+        """Every proposal's name by its code, as of the first year."""
+        return {code: proposal.name for code, proposal in self.configuration(self.start).proposals.items()}
 
 
-# --- YAML -----------------------------------------------------------------------------------------
-
-
-class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parser where installed: 20x faster
-    """A safe loader that refuses duplicate keys (PyYAML would keep the last one silently)."""
-
-
-def _mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    seen: dict[Any, Any] = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if not isinstance(key, str | int | float | bool) and key is not None:
-            raise yaml.constructor.ConstructorError(None, None, f"a key must be a plain value, found {type(key).__name__}", key_node.start_mark)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(None, None, f"duplicate key '{key}'", key_node.start_mark)
-        seen[key] = loader.construct_object(value_node, deep=True)
-    return seen
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
-
-
-def read_yaml(path: Path) -> Any:
-    """Read a YAML file with a safe loader; any problem becomes a one-line :class:`ConfigError`.
-
-    Parsed files are cached by path, size and modification time (a sweep reads the same files for
-    every point); each call returns its own copy.
-    """
-    try:
-        stat = path.stat()
-    except OSError:
-        stat = None
-    key = (str(path), stat.st_size, stat.st_mtime_ns) if stat else None
-    if key is not None and key in _PARSED:
-        return copy.deepcopy(_PARSED[key])
-    document = _parse_yaml(path)
-    if key is not None:
-        _PARSED.clear() if len(_PARSED) > 64 else None
-        _PARSED[key] = copy.deepcopy(document)
-    return document
-
-
-_PARSED: dict[tuple[str, int, int], Any] = {}
-
-
-def _parse_yaml(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(path, "", "file not found") from None
-    except IsADirectoryError:
-        raise ConfigError(path, "", "is a folder, expected a YAML file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(path, "", f"cannot be read ({error.__class__.__name__}: {error})") from None
-    try:
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - _StrictLoader is a SafeLoader
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"
-        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise ConfigError(path, where, f"not valid YAML: {problem}") from None
-    except RecursionError:
-        raise ConfigError(path, "", "not valid YAML: nested too deeply") from None
+def in_force(timeline: dict[int, Configuration], year: int) -> Configuration:
+    """The configuration in force in ``year``, of a timeline of configurations by the year each took effect."""
+    return timeline[max(y for y in timeline if y <= year)]
 
 
 # --- overrides by dotted path ---------------------------------------------------------------------
@@ -197,30 +144,7 @@ def _validate(tree: dict[str, Any], origins: _Origins) -> Configuration:
     try:
         return Configuration.model_validate(tree)
     except ValidationError as error:
-        raise _config_error(error, origins) from None
-
-
-def _config_error(error: ValidationError, origins: _Origins) -> ConfigError:
-    errors = error.errors(include_url=False)
-    # where a field takes several forms, pydantic reports every form's complaint: the one that got
-    # furthest into the value is about the form the user meant (and an unknown key explains a missing one)
-    where = [written_path(e["loc"]) for e in errors]
-    group = [i for i, w in enumerate(where) if w[: len(where[0])] == where[0] or where[0][: len(w)] == w]
-    chosen = max(group, key=lambda i: (len(where[i]), errors[i]["type"] == "extra_forbidden"))
-    loc, first = where[chosen], errors[chosen]
-    message = first["msg"].removeprefix("Value error, ")
-    if first["type"] == "value_error" and ": " in message and not loc:
-        path, message = message.split(": ", 1)  # a reference error names its own path
-        loc = tuple(path.split("."))
-    elif first["type"] == "extra_forbidden":
-        message = unknown_key(loc)
-    elif first["type"] == "missing":
-        message = f"missing key '{loc[-1]}'"
-    elif isinstance(first.get("input"), str | int | float | bool) or first.get("input") is None:
-        message += f" (got {first.get('input')!r})"
-    file, key = origins.locate(loc)
-    more = len(errors) - len(group)
-    return ConfigError(file, key, message + (f" (and {more} more problem{'s' * (more > 1)})" if more else ""))
+        raise config_error(error, Configuration, origins.locate) from None
 
 
 # --- loading --------------------------------------------------------------------------------------
@@ -243,42 +167,46 @@ def load_scenario(
     events up to that year, and the command line (``rule``, ``overrides``). ``years`` narrows the run
     to part of the scenario's span; ``agenda`` replaces the scenario's agenda.
     """
+    if replicates is not None and not 1 <= replicates <= MAX_REPLICATES:
+        raise ConfigError("command line", "--replicates", f"expected 1 to {MAX_REPLICATES:,}, got {replicates}")
+    if seed is not None and not 0 <= seed < SEED_LIMIT:
+        raise ConfigError("command line", "--seed", f"expected a whole number from 0 to 2**63-1, got {seed}")
     path = Path(path)
     raw = read_yaml(path)
     if not isinstance(raw, dict):
         raise ConfigError(path, "", f"expected a mapping of scenario keys, found {type(raw).__name__}")
     try:
-        spec = ScenarioFile.model_validate(raw)
+        written = ScenarioFile.model_validate(raw)
     except ValidationError as error:
-        raise _config_error(error, _Origins(path)) from None
-    if spec.end < spec.start:
-        raise ConfigError(path, "end", f"expected a year from start ({spec.start}) on, got {spec.end}")
-    if spec.end - spec.start + 1 > MAX_YEARS:
+        raise config_error(error, ScenarioFile, _Origins(path).locate) from None
+    if written.end < written.start:
+        raise ConfigError(path, "end", f"expected a year from start ({written.start}) on, got {written.end}")
+    if written.end - written.start + 1 > MAX_YEARS:
         raise ConfigError(path, "end", f"at most {MAX_YEARS} years in one run")
-    start, end = years or (spec.start, spec.end)
-    if not spec.start <= start <= end <= spec.end:
-        raise ConfigError(path, "start", f"the years {start}-{end} asked for lie outside the scenario's {spec.start}-{spec.end}")
+    start, end = years or (written.start, written.end)
+    if not written.start <= start <= end <= written.end:
+        raise ConfigError(path, "start", f"the years {start}-{end} asked for lie outside the scenario's {written.start}-{written.end}")
 
     try:
-        base_path = (path.parent / spec.base).resolve()
+        base_path = (path.parent / written.base).resolve()
         found = "" if base_path.is_file() else "is a folder" if base_path.is_dir() else "not found"
     except (OSError, ValueError) as error:  # a NUL character, a name too long for the file system
-        raise ConfigError(path, "base", f"expected the path of a configuration file, got {spec.base!r} ({error})") from None
+        raise ConfigError(path, "base", f"expected the path of a configuration file, got {written.base!r} ({error})") from None
     if found:
         raise ConfigError(path, "base", f"expected a configuration file (relative to the scenario); {base_path} {found}")
     base = read_yaml(base_path)
     if not isinstance(base, dict):
         raise ConfigError(base_path, "", "expected a mapping with dimensions, members and proposals")
-    base_events = _events(base.pop("events", []), base_path) if spec.base_events else []
+    base_events = _events(base.pop("events", []), base_path) if written.base_events else []
     base.pop("events", None)
     _validate(copy.deepcopy(base), _Origins(base_path))  # the base as written, before anything overrides it
-    own = [(event, path, f"events[{index}]") for index, event in enumerate(spec.events)]
+    own = [(event, path, f"events[{index}]") for index, event in enumerate(written.events)]
     for event, _, where in own:
-        if not spec.start <= event.year <= spec.end:
-            raise ConfigError(path, f"{where}.year", f"expected a year from {spec.start} to {spec.end}, got {event.year}")
+        if not written.start <= event.year <= written.end:
+            raise ConfigError(path, f"{where}.year", f"expected a year from {written.start} to {written.end}, got {event.year}")
     command_line = [("command line", "--rule", {"rules.decision": rule} if rule else {}),
                     ("command line", "--set", overrides or {})]
-    scenario_set = [(path, "set", spec.set), (path, "rule:", {"rules.decision": spec.rule} if spec.rule else {})]
+    scenario_set = [(path, "set", written.set), (path, "rule:", {"rules.decision": written.rule} if written.rule else {})]
 
     def configuration(year: int) -> Configuration:
         tree, origins = copy.deepcopy(base), _Origins(base_path)
@@ -292,7 +220,7 @@ def load_scenario(
     timeline = {year: configuration(year) for year in (start, *changes)}
     first = timeline[start]
 
-    chosen = agenda if agenda is not None else spec.agenda
+    chosen = agenda if agenda is not None else written.agenda
     _check_agenda(chosen, first, path)
     schedule = None
     if chosen is None:
@@ -304,18 +232,18 @@ def load_scenario(
         in_play = tuple(dict.fromkeys(code for codes in schedule.values() for code in codes))
     applied = [event for event, _, _ in sorted(base_events + own, key=lambda item: item[0].year) if event.year <= end]
     return Scenario(
-        name=spec.name,
-        description=spec.description,
+        name=written.name,
+        description=written.description,
         path=path,
         start=start,
         end=end,
-        replicates=replicates if replicates is not None else spec.replicates,
-        seed=seed if seed is not None else spec.seed,
+        replicates=replicates if replicates is not None else written.replicates,
+        seed=seed if seed is not None else written.seed,
         agenda=in_play,
         timeline=timeline,
         events=tuple(applied),
         source=raw,
-        digest=hashlib.sha256(path.read_bytes()).hexdigest(),
+        digest=file_sha256(path),
         schedule=schedule,
     )
 
@@ -346,9 +274,8 @@ def _events(raw: Any, file: Path) -> list[tuple[Event, Path, str]]:
     events = []
     for index, item in enumerate(raw):
         try:
-            events.append((Event.model_validate(item), file, f"events[{index}]"))
-        except ValidationError as error:
-            problem = _config_error(error, _Origins(file))
+            events.append((validated(Event, item, file), file, f"events[{index}]"))
+        except ConfigError as problem:
             raise ConfigError(file, f"events[{index}].{problem.key}".rstrip("."), problem.message) from None
     return events
 

@@ -1,0 +1,36 @@
+"""The closed sets of names a user chooses from, and the limits on what one command may ask for.
+
+Each is written once, here, in a module that imports nothing heavy: the command line builds its parser from
+them before it loads numpy, pandas or Mesa (see :mod:`sim.core.startup`). The limits keep a run within a
+24 GiB machine and a working day; docs/reliability.md ("Limits") lists them.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+#: The decision rules of :func:`sim.core.engine.rule_limit`.
+Rule = Literal["consensus", "consensus_minus_one", "two_thirds", "majority", "capability_majority"]
+RULES: tuple[Rule, ...] = get_args(Rule)
+
+#: The designs of :func:`sim.experiments.design.design`.
+Method = Literal["grid", "random", "lhs", "sobol", "morris"]
+METHODS: tuple[Method, ...] = get_args(Method)
+
+#: The formats figures can be written in (:mod:`sim.outputs.figures`).
+FigureFormat = Literal["png", "svg", "pdf"]
+FIGURE_FORMATS: tuple[FigureFormat, ...] = get_args(FigureFormat)
+
+#: Replicates one run may ask for (memory grows linearly with them).
+MAX_REPLICATES = 1_000_000
+#: Seeds are whole numbers from 0 up to, not including, this.
+SEED_LIMIT = 2**63
+#: Years one run may span.
+MAX_YEARS = 200
+#: Members (of any status) and proposals one configuration may hold.
+MAX_MEMBERS = 1000
+MAX_PROPOSALS = 1000
+#: Points one sweep may have; at 500 replicates each that is 5 billion runs.
+MAX_POINTS = 10_000_000
+#: Replicates a historical case may ask for.
+MIN_CASE_REPLICATES, MAX_CASE_REPLICATES = 10, 100_000

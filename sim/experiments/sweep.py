@@ -1,0 +1,180 @@
+"""Parameter sweeps: many points of a design, each run for many replicates, streamed to disk chunk by chunk.
+
+A chunk is a pure function of the plan and its points: each point's seed derives from the root seed and
+the point's number, each replicate's draws from that seed and the replicate's number. So the numbers do
+not depend on the executor, the number of workers or the order in which chunks finish, and a sweep
+resumed after an interruption finishes without redoing or duplicating anything. The folder's format is
+:mod:`sim.experiments.sweep_folder`'s.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..core.errors import ConfigError, UsageError
+from ..core.files import default_folder
+from ..core.vocabulary import Method
+from ..inputs.scenario import load_scenario
+from ..inputs.yaml_files import file_sha256
+from ..model.tables import aggregate
+from .design import Parameter, design, parse_parameter
+from .sweep_folder import Plan, Sweep, create, open_sweep
+
+#: Runs (points x replicates) in one chunk by default, at most: enough to outweigh a task's overhead.
+CHUNK_RUNS = 20_000
+#: Chunks each worker gets at least by default, so that the work spreads evenly over the workers.
+CHUNKS_PER_WORKER = 8
+
+
+@dataclass(frozen=True)
+class Request:
+    """A sweep as the command line asks for it; None where an option was not given."""
+
+    scenario: Path | None = None
+    parameters: tuple[str, ...] = ()  # --param PATH=VALUES, as typed
+    method: Method = "grid"
+    samples: int | None = None
+    replicates: int | None = None
+    seed: int | None = None
+    overrides: dict[str, Any] = field(default_factory=dict)  # --set, read
+    common_noise: bool = False
+    chunk_size: int | None = None
+    out: Path | None = None
+    force: bool = False
+
+
+def start(request: Request, width: int) -> Sweep:
+    """A new sweep, laid out on disk with its plan and points once every parameter's values have been tried.
+
+    ``width`` is how many chunks the executor runs at once: it sizes the chunks and tapers the last ones,
+    so that all workers finish at about the same time.
+    """
+    if request.scenario is None:
+        raise UsageError("command line: sweep needs a scenario file (or --resume DIR)")
+    if request.chunk_size is not None and request.chunk_size < 1:
+        raise ConfigError("command line", "--chunk-size", f"expected at least 1, got {request.chunk_size}")
+    scenario = load_scenario(request.scenario, overrides=request.overrides, replicates=request.replicates, seed=request.seed)
+    parameters = [parse_parameter(text) for text in request.parameters]
+    points = design(parameters, request.method, request.samples, scenario.seed)
+    _try_parameter_values(request.scenario, request.overrides, parameters, points)
+    chunk = request.chunk_size or max(1, min(-(-CHUNK_RUNS // scenario.replicates), -(-len(points) // (CHUNKS_PER_WORKER * width))))
+    plan = Plan(str(request.scenario.resolve()), scenario.digest, [p.as_dict() for p in parameters], request.method,
+                request.samples, scenario.seed, scenario.replicates, len(points), chunk, request.overrides,
+                request.common_noise, taper=width if width > 1 else 0)
+    return create(request.out or default_folder(f"sweep-{scenario.name}"), plan, points, force=request.force)
+
+
+def resume(folder: Path, request: Request) -> Sweep:
+    """The interrupted sweep in ``folder``; refused if ``request`` asks for anything else than the sweep was begun
+    with (the manifest decides, and what differs would be ignored), or if its scenario file changed since."""
+    sweep = open_sweep(folder)
+    _same_as_begun(request, sweep)
+    scenario = Path(sweep.plan.scenario)
+    if not scenario.is_file() or file_sha256(scenario) != sweep.plan.scenario_sha256:
+        raise ConfigError(scenario, "", "the scenario file changed (or is gone) since the sweep began; start a new sweep")
+    return sweep
+
+
+def _same_as_begun(request: Request, sweep: Sweep) -> None:
+    plan = sweep.plan
+    given = {
+        "scenario": (str(request.scenario.resolve()) if request.scenario else None, plan.scenario),
+        "--param": ([parse_parameter(text) for text in request.parameters] or None, plan.swept()),
+        "--method": (request.method if request.method != "grid" else None, plan.method if plan.method != "grid" else None),
+        "--samples": (request.samples, plan.samples if request.samples is not None else None),
+        "--replicates": (request.replicates, plan.replicates if request.replicates is not None else None),
+        "--seed": (request.seed, plan.seed if request.seed is not None else None),
+        "--out": (str(request.out.resolve()) if request.out else None, str(sweep.folder.resolve())),
+    }
+    for option, (value, begun) in given.items():
+        if value is not None and value != begun:
+            raise UsageError(f"command line: {option} differs from the sweep in {sweep.folder} (drop it: --resume takes the sweep's own)")
+
+
+def _try_parameter_values(path: Path, overrides: dict[str, Any], parameters: list[Parameter], points: list[dict[str, Any]]) -> None:
+    """Try each parameter's values before the sweep starts, each in the first point of the design that has it.
+
+    Numbers are tried at their smallest and largest (the configuration's bounds are intervals), other
+    values each once. A typo or an out-of-range value stops the sweep here; a point that fails only
+    for its particular combination of values is recorded as failed when it runs, and the others go on.
+    """
+    wanted: set[tuple[str, str]] = set()
+    for p in parameters:
+        values = [point[p.path] for point in points]
+        numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+        wanted |= {(p.path, repr(v)) for v in ((min(values), max(values)) if numeric else values)}
+    for point in points:
+        fresh = [(p, point[p.path]) for p in parameters if (p.path, repr(point[p.path])) in wanted]
+        if not fresh:
+            continue
+        wanted -= {(p.path, repr(value)) for p, value in fresh}
+        try:
+            load_scenario(path, overrides={**overrides, **point}, replicates=1)
+        except ConfigError as error:
+            culprit = next(((p, value) for p, value in fresh if error.key.endswith(p.path) or p.path in error.key), None)
+            if culprit is None:
+                raise ConfigError("command line", "--param", f"{error.key}: {error.message}") from None
+            parameter, value = culprit
+            said = error.message if error.key == f"--set {parameter.path}" else f"{error.key}: {error.message}"
+            raise ConfigError("command line", f"--param {parameter.label}={value}", said) from None
+        if not wanted:
+            return
+
+
+# --- running --------------------------------------------------------------------------------------
+
+
+def run_chunk(plan: Plan, points: list[tuple[int, dict[str, Any]]]) -> dict[str, pd.DataFrame]:
+    """Run the points of one chunk; a point that fails is recorded with its error, the others go on."""
+    from ..model.runner import simulate  # here, not above: a parent that only hands chunks to workers never loads Mesa
+
+    tables: dict[str, list[pd.DataFrame]] = {"summary": [], "by_year": [], "stances": [], "failures": []}
+    for index, values in points:
+        try:
+            scenario = load_scenario(Path(plan.scenario), overrides={**plan.overrides, **values},
+                                     replicates=plan.replicates, seed=plan.seed_of(index))
+            result = aggregate(simulate(scenario), {})
+        except Exception as error:  # noqa: BLE001 - recorded per point, reported at the end
+            message = str(error) if isinstance(error, ConfigError) else f"{type(error).__name__}: {error}"
+            detail = "" if isinstance(error, ConfigError) else traceback.format_exc(limit=3)
+            tables["failures"].append(pd.DataFrame({"point": [index], "error": [message], "detail": [detail]}))
+            continue
+        for name in ("summary", "by_year", "stances"):
+            frame = getattr(result, name).drop(columns=["name"], errors="ignore")
+            frame.insert(0, "point", index)
+            tables[name].append(frame)
+    return {name: pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({"point": pd.Series(dtype=int)})
+            for name, frames in tables.items()}
+
+
+def execute(sweep: Sweep, executor: Executor, in_flight: int, progress: Callable[[int], object] = lambda n: None) -> None:
+    """Run every chunk not yet done, at most ``in_flight`` at a time, writing each as it finishes."""
+    chunks = sweep.remaining()
+    pending: dict[Future[dict[str, pd.DataFrame]], int] = {}
+    try:
+        for number, chunk in chunks.items():
+            pending[executor.submit(run_chunk, sweep.plan, [(i, sweep.points[i]) for i in chunk])] = number
+            if len(pending) >= in_flight:
+                _collect(sweep, pending, chunks, progress)
+        while pending:
+            _collect(sweep, pending, chunks, progress)
+    except BaseException:
+        for future in pending:
+            future.cancel()
+        raise
+
+
+def _collect(sweep: Sweep, pending: dict[Future[dict[str, pd.DataFrame]], int], chunks: dict[int, range],
+             progress: Callable[[int], object]) -> None:
+    finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+    for future in finished:
+        number = pending.pop(future)
+        sweep.write_chunk(number, future.result())
+        progress(len(chunks[number]))

@@ -1,0 +1,51 @@
+"""Member agents: one per state, holding its state in every replicate at once."""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+from numpy.typing import NDArray
+
+from ..core import streams
+from ..inputs.configuration import Member
+
+#: Year used for "never": a member not admitted during the run.
+NEVER = np.iinfo(np.int32).max
+
+
+class MemberAgent(mesa.Agent):
+    """A state in the SCO's orbit: a member that votes, or an observer or partner that does not.
+
+    Its state carries a leading replicate axis: ``weights`` is (R, D), this year's interest weights
+    in each replicate (they wobble around the configured ``base_weights``), and ``admitted_from`` is (R,),
+    the year from which a membership proposal adopted during the run lets it vote in that replicate.
+    """
+
+    def __init__(self, model: mesa.Model, code: str, member: Member, base_weights: NDArray[np.float64]) -> None:
+        super().__init__(model)
+        self.code = code
+        self.member = member
+        self.base_weights = base_weights
+        self.weights: NDArray[np.float64] = np.zeros((len(self.model.replicates), base_weights.size))
+        self.admitted_from: NDArray[np.int32] = np.full(len(self.model.replicates), NEVER, dtype=np.int32)
+
+    def take_on(self, member: Member, base_weights: NDArray[np.float64]) -> None:
+        """Take on the configuration in force: its description of this state and its configured weights."""
+        self.member, self.base_weights = member, base_weights
+
+    def votes(self, year: int) -> NDArray[np.bool_]:
+        """Whether it is a voting member in ``year``, in each replicate."""
+        return np.logical_or(self.member.votes_in(year), self.admitted_from <= year)
+
+    def admit(self, replicates: NDArray[np.bool_], year: int) -> None:
+        """Make it a member from ``year`` on in the given replicates (if it is not one already)."""
+        self.admitted_from = np.where(replicates, np.minimum(self.admitted_from, year), self.admitted_from).astype(np.int32)
+
+    def reconsider(self, year: int) -> None:
+        """Draw this year's priorities: the configured weights, each wobbling by a relative noise."""
+        noise = self.model.noise.weights
+        if noise == 0:
+            self.weights = np.broadcast_to(self.base_weights, self.weights.shape).copy()
+            return
+        draw = streams.normal(self.model.seed, ("weights", year, self.code), self.model.replicates, self.base_weights.shape)
+        self.weights = np.minimum(np.maximum(self.base_weights * (1.0 + noise * draw), -1.0), 1.0)

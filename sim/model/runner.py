@@ -1,0 +1,28 @@
+"""Run a scenario: its replicates in batches, each batch one Mesa model advancing all of them at once."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..core.records import Record
+from ..inputs.scenario import Scenario
+from .model import SCOModel
+
+#: Replicates one model advances at once; bounds memory (about 2 KB per replicate and proposal).
+BATCH = 50_000
+
+
+def simulate(scenario: Scenario, batch: int = BATCH) -> list[Record]:
+    """Every decision of the scenario in every replicate. The numbers do not depend on ``batch``."""
+    merged: list[Record] | None = None
+    for start in range(0, scenario.replicates, batch):
+        records = SCOModel(scenario, range(start, min(start + batch, scenario.replicates))).run()
+        merged = records if merged is None else [_concat(a, b) for a, b in zip(merged, records, strict=True)]
+    return merged or []
+
+
+def _concat(a: Record, b: Record) -> Record:
+    """Two batches' records of the same decision, as one."""
+    assert (a.year, a.proposal, a.actors) == (b.year, b.proposal, b.actors)
+    arrays = {name: np.concatenate([getattr(a, name), getattr(b, name)]) for name in Record.per_replicate()}
+    return Record(year=a.year, proposal=a.proposal, actors=a.actors, **arrays)

@@ -1,0 +1,137 @@
+"""A run's folder, written and read here alone.
+
+| file | what |
+| --- | --- |
+| ``outcomes.parquet`` | the tidy table: one row per replicate x year x proposal on the agenda |
+| ``summary.csv`` | per proposal: probability adopted by the end of the run, with its interval |
+| ``stances.csv`` | per proposal and member: shares of the decisions it objected to, and so on |
+| ``by_year.csv`` | per proposal and year: probability adopted that year, share in force |
+| ``summary.txt`` | what the run printed |
+| ``metadata.json`` | the scenario as written, the configuration in force each year, seeds, versions |
+| ``figures/`` | the figures (:mod:`sim.outputs.figures`) |
+| ``report.html`` | the HTML report, once made (:mod:`sim.outputs.html`) |
+
+A run is written into a hidden folder and renamed into place when complete, so an interrupted run leaves
+nothing half-written.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+import sys
+from datetime import UTC, datetime
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from .. import __version__
+from ..core.errors import ConfigError
+from ..core.files import default_folder, occupied, staged_folder
+from ..core.records import Record
+from ..inputs.configuration import Configuration
+from ..inputs.scenario import Scenario, in_force
+from ..model.tables import Aggregates, outcome_table
+
+OUTCOMES = "outcomes.parquet"
+SUMMARY = "summary.csv"
+STANCES = "stances.csv"
+BY_YEAR = "by_year.csv"
+PRINTED = "summary.txt"
+METADATA = "metadata.json"
+REPORT = "report.html"
+
+
+def choose(out: Path | None, scenario: Scenario, force: bool) -> Path:
+    """The folder a run of ``scenario`` writes to: ``out`` (refused if it holds results, unless ``force``), or a new
+    one under results/."""
+    if out is None:
+        return default_folder(scenario.name)
+    occupied(out, force)
+    return out
+
+
+def metadata(scenario: Scenario, argv: list[str]) -> dict[str, Any]:
+    """Everything needed to reproduce a run: the scenario as written, the resolved configuration, seeds, versions."""
+    return {
+        "scenario": {"file": str(scenario.path), "sha256": scenario.digest, "name": scenario.name, "as_written": scenario.source},
+        "seed": scenario.seed,
+        "replicates": scenario.replicates,
+        "years": [scenario.start, scenario.end],
+        "agenda": list(scenario.agenda),
+        "events": [event.model_dump(mode="json") for event in scenario.events],
+        "configuration": {str(year): config.model_dump(mode="json", by_alias=True) for year, config in scenario.timeline.items()},
+        "command": argv,
+        "versions": {"sco-sim": __version__, "python": platform.python_version(), "numpy": np.__version__, "mesa": mesa.__version__},
+        "platform": sys.platform,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def write(out: Path, scenario: Scenario, records: list[Record], aggregates: Aggregates, printed: str, argv: list[str],
+          replace: bool = False) -> None:
+    """Write every file of a run into ``out`` at once; with ``replace``, an earlier run there is kept aside until
+    the new one is complete, and put back if writing fails."""
+    replaced = out.exists() and replace
+    aside = out.with_name(f".{out.name}.replaced") if replaced else out
+    if replaced:
+        out.rename(aside)
+    try:
+        with staged_folder(out) as staging:
+            outcome_table(records).to_parquet(staging / OUTCOMES, index=False)
+            aggregates.summary.to_csv(staging / SUMMARY, index=False)
+            aggregates.stances.to_csv(staging / STANCES, index=False)
+            aggregates.by_year.to_csv(staging / BY_YEAR, index=False)
+            (staging / PRINTED).write_text(printed + "\n", encoding="utf-8")
+            (staging / METADATA).write_text(json.dumps(metadata(scenario, argv), indent=2, default=str) + "\n", encoding="utf-8")
+    except BaseException:
+        if replaced:
+            aside.rename(out)
+        raise
+    if replaced:
+        shutil.rmtree(aside, ignore_errors=True)
+
+
+def is_run(folder: Path) -> bool:
+    """Whether ``folder`` holds a run (it has the run's metadata)."""
+    return (folder / METADATA).is_file()
+
+
+class RunResults:
+    """The files of a run, read once."""
+
+    def __init__(self, folder: Path) -> None:
+        if not is_run(folder):
+            raise ConfigError(folder, "", f"not a run folder (expected {METADATA})")
+        self.folder = folder
+        self.metadata = json.loads((folder / METADATA).read_text(encoding="utf-8"))
+        self.summary = pd.read_csv(folder / SUMMARY)
+        self.stances = pd.read_csv(folder / STANCES)
+        self.by_year = pd.read_csv(folder / BY_YEAR)
+        self.outcomes = pd.read_parquet(folder / OUTCOMES, columns=["replicate", "year", "proposal", "status", "initial_objectors"])
+        configurations = self.metadata["configuration"]
+        self.members = {code: m["name"] for c in configurations.values() for code, m in c["members"].items()}
+        self.proposals = {code: p["name"] for c in configurations.values() for code, p in c["proposals"].items()}
+        first = configurations[min(configurations, key=int)]
+        self.rule = first["rules"]["decision"].replace("_", " ")
+        self.name = self.metadata["scenario"]["name"]
+        self.replicates = int(self.metadata["replicates"])
+
+    @property
+    def title(self) -> str:
+        """What every figure's title names: the scenario and the rule."""
+        return f"Scenario {self.name}, rule {self.rule}, {self.replicates:,} replicates"
+
+    @cached_property
+    def timeline(self) -> dict[int, Configuration]:
+        """The configuration in force from each year on, as the run resolved it."""
+        return {int(year): Configuration.model_validate(config) for year, config in self.metadata["configuration"].items()}
+
+    def configuration(self, year: int) -> Configuration:
+        """The configuration in force in ``year``."""
+        return in_force(self.timeline, year)

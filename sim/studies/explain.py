@@ -1,0 +1,102 @@
+"""Why members take the stances they do: each interest's and relation's part in a member's utility.
+
+For a proposal in a given year, every voting member's utility at the proposed ambition ``a`` is split
+into one term per interest dimension and per kind of relation (benefits times ``a``, costs times
+``a**2``; the terms add up to U(a)). With the cost of objecting beside it, that shows why a member
+supports, makes a reservation, stands aside or objects. The split uses the configured weights,
+without the noise of replicates; the simulated probabilities below it include the noise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..core.engine import Route, Stance, decide, limits
+from ..core.errors import ConfigError
+from ..inputs.configuration import Configuration
+from ..inputs.scenario import load_scenario
+from ..model.interests import contributions, to_arrays, tolerance, valuation
+from ..model.runner import simulate
+from ..model.tables import aggregate
+
+
+@dataclass(frozen=True)
+class MemberView:
+    """One member's reasons."""
+
+    code: str
+    name: str
+    stance: Stance
+    utility: float
+    parts: dict[str, float]  # source -> its share of the utility at the proposed ambition
+    tolerance: float
+    deference: float  # the part of the tolerance owed to dependence on the sponsor
+    objects_above: float  # the ambition above which it objects
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """The reasons of every voting member, and the outcome with and without noise."""
+
+    proposal: str
+    name: str
+    sponsor: str
+    year: int
+    rule: str
+    ambition: float
+    members: list[MemberView]
+    outcome: str  # without noise
+    p_adopted: float  # with noise
+    replicates: int
+    objected: dict[str, float]  # member name -> share of replicates in which it objected
+
+
+def explain(path: Path, proposal: str, year: int | None = None, replicates: int = 400) -> Explanation:
+    """Explain ``proposal`` in ``year`` (default: the scenario's first) of the scenario at ``path``."""
+    probe = load_scenario(path)
+    year = probe.start if year is None else year
+    if not probe.start <= year <= probe.end:
+        raise ConfigError("command line", "--year", f"expected a year from {probe.start} to {probe.end}, got {year}")
+    config = probe.configuration(year)
+    if proposal not in config.proposals:
+        raise ConfigError("command line", "PROPOSAL", f"unknown proposal '{proposal}' (expected one of: {', '.join(sorted(config.proposals))})")
+    scenario = load_scenario(path, overrides={f"proposals.{proposal}.tabled": [year]}, years=(year, year),
+                             agenda=[proposal], replicates=replicates)
+    records = [r for r in simulate(scenario) if r.proposal == proposal]
+    summary = aggregate(records, {})
+    names = {code: member.name for code, member in config.members.items()}
+    objected = {names[m]: v for m, v in zip(summary.stances.member, summary.stances.objected, strict=True)} if len(summary.stances) else {}
+    views, outcome = _views(config, proposal, year)
+    tabled = config.proposals[proposal]
+    return Explanation(proposal, tabled.name, config.members[tabled.sponsor].name, year, config.rules.decision, tabled.ambition,
+                       views, outcome, float(summary.summary.p_adopted.iloc[0]), replicates, objected)
+
+
+def _views(config: Configuration, proposal: str, year: int) -> tuple[list[MemberView], str]:
+    arrays = to_arrays(config)
+    tabled = config.proposals[proposal]
+    rows = np.array([i for i, code in enumerate(arrays.actors) if config.members[code].votes_in(year)], dtype=np.intp)
+    parts = contributions(arrays.weights[rows][None], arrays, arrays.proposals.index(proposal), rows)
+    value = valuation(parts, len(arrays.dimensions))
+    sponsor = arrays.actors.index(tabled.sponsor)
+    tol = tolerance(arrays, sponsor, config.rules.objection_cost, config.rules.deference, rows)
+    a = tabled.ambition
+    limit = limits(value, tol[None], tabled.participation == "opt_in")
+    stance = limit.stance(np.array([a]), np.ones((1, len(rows)), dtype=bool))[0]
+    views = []
+    for j, i in enumerate(rows):
+        code = arrays.actors[i]
+        share = {source: float(x * a if x > 0 else x * a * a) for source, x in zip(arrays.sources, parts[0, j], strict=True)}
+        utility = float(value.benefit[0, j] * a - value.cost[0, j] * a * a)
+        views.append(MemberView(code, config.members[code].name, Stance(int(stance[j])), utility, share, float(tol[j]),
+                                float(tol[j] - config.rules.objection_cost), float(limit.objection[0, j])))
+    outcome = "not decided: the sponsor is not a voting member this year"
+    if sponsor in rows:
+        terms = tabled.terms(int(np.flatnonzero(rows == sponsor)[0]), config.rules.min_participants)
+        d = decide(value, tol[None], np.ones((1, len(rows)), dtype=bool), arrays.capability[rows], terms, config.rules.procedure)
+        route = Route(int(d.route[0])).name.lower().replace("_", " ")
+        outcome = f"adopted at ambition {d.ambition[0]:.2f} ({route})" if d.adopted[0] else f"{route} (alone; a package is not tried here)"
+    return views, outcome
