@@ -115,8 +115,13 @@ def test_unmodified_base_copy_is_valid(tmp_path: Path, capsys: pytest.CaptureFix
 SCENARIO_CASES = [
     pytest.param(
         "unknown-top-key.yaml", HEADER + "replicate: 3\n", [],
-        ["{file}", ": replicate:", "unknown key 'replicate'"],
+        ["{file}", ": replicate:", "unknown key 'replicate'", "did you mean 'replicates'?", "base_events"],
         id="unknown-top-level-key-typo",
+    ),
+    pytest.param(
+        "agenda-not-a-code.yaml", HEADER + "agenda: {2016: [1]}\n", [],
+        ["{file}", ": agenda.2016.0:", "valid string", "got 1"],
+        id="agenda-by-year-wrong-type",
     ),
     pytest.param(
         "replicates-type.yaml", HEADER.replace("replicates: 1", 'replicates: "many"'), [],
