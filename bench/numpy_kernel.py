@@ -27,7 +27,8 @@ def run(scenario: Scenario, replicates: int, seed: int = 0) -> dict[str, np.ndar
         rows = np.flatnonzero(voting)
         n, d = rows.size, len(p.dimensions)
         influence = p.dimensions.index(INFLUENCE)
-        weights = np.clip(p.weights[rows][:, None, :] * (1 + config.noise.weights * rng.standard_normal((n, replicates, d))), -1, 1)
+        wobble = 1 + config.noise.weights * rng.standard_normal((n, replicates, d))
+        weights = np.clip(p.weights[rows][:, None, :] * wobble, -1, 1)
         for code in scenario.agenda:
             proposal = config.proposals[code]
             if not proposal.is_tabled(year):
@@ -48,12 +49,16 @@ def run(scenario: Scenario, replicates: int, seed: int = 0) -> dict[str, np.ndar
                 cost += np.maximum(-value, 0)
             benefit += config.noise.judgement * rng.standard_normal((replicates, n))
             sponsor = int(np.flatnonzero(rows == p.actors.index(proposal.sponsor))[0])
-            tolerance = config.rules.objection_cost + config.rules.deference * p.relations["dependence"][rows, p.actors.index(proposal.sponsor)]
+            dependence = p.relations["dependence"][rows, p.actors.index(proposal.sponsor)]
+            tolerance = config.rules.objection_cost + config.rules.deference * dependence
             with np.errstate(divide="ignore", invalid="ignore"):
                 limit = np.where(cost > 0, (benefit + np.sqrt(benefit**2 + 4 * cost * tolerance)) / (2 * cost),
                                  np.where(benefit < 0, tolerance / -benefit, np.inf))
             bound = limit.min(axis=1)  # consensus: the most reluctant voter
-            grid = np.linspace(proposal.ambition, proposal.floor, config.rules.ambition_steps) if proposal.floor < proposal.ambition else np.array([proposal.ambition])
+            if proposal.floor < proposal.ambition:
+                grid = np.linspace(proposal.ambition, proposal.floor, config.rules.ambition_steps)
+            else:
+                grid = np.array([proposal.ambition])
             gain = benefit[:, sponsor, None] * grid - cost[:, sponsor, None] * grid**2
             ok = (grid <= bound[:, None]) & (gain > 0)
             adopted[code] |= ok.any(axis=1)

@@ -24,13 +24,13 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import mesa  # noqa: E402
+import numpy_kernel  # noqa: E402
 from mesa.batchrunner import batch_run  # noqa: E402
 
-import numpy_kernel  # noqa: E402
-from sim.model.model import SCOModel  # noqa: E402
 from sim.core.records import Status  # noqa: E402
-from sim.model.runner import simulate  # noqa: E402
 from sim.inputs.scenario import load_scenario  # noqa: E402
+from sim.model.model import SCOModel  # noqa: E402
+from sim.model.runner import simulate  # noqa: E402
 
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 
@@ -40,15 +40,18 @@ def say(name: str, value: object) -> None:
 
 
 def adopted_by_end(records, proposals) -> dict[str, np.ndarray]:
-    return {code: np.any([r.status == Status.ADOPTED for r in records if r.proposal == code], axis=0) for code in proposals}
+    return {code: np.any([r.status == Status.ADOPTED for r in records if r.proposal == code], axis=0)
+            for code in proposals}
 
 
 class OneReplicate(SCOModel):
-    """The same model, one replicate per instance, as `mesa.batch_run` expects (a DataCollector at the end)."""
+    """The same model, one replicate per instance, as `mesa.batch_run` expects (a DataCollector at
+    the end)."""
 
     def __init__(self, replicate: int = 0, rng: object = None) -> None:
         super().__init__(_SCENARIO, replicates=[replicate])
-        self.datacollector = mesa.DataCollector(model_reporters={code: (lambda m, c=code: bool(m.in_force[c][0])) for code in _SCENARIO.agenda})
+        reporters = {code: (lambda m, c=code: bool(m.in_force[c][0])) for code in _SCENARIO.agenda}
+        self.datacollector = mesa.DataCollector(model_reporters=reporters)
 
     def step(self) -> None:
         super().step()
@@ -66,9 +69,11 @@ def against_batch_run(runs: int) -> None:
     ours = adopted_by_end(simulate(scenario), scenario.agenda)
     ours_seconds = time.perf_counter() - start
     start = time.perf_counter()
-    rows = batch_run(OneReplicate, {"replicate": range(runs)}, number_processes=1, max_steps=100, display_progress=False)
+    rows = batch_run(OneReplicate, {"replicate": range(runs)}, number_processes=1, max_steps=100,
+                     display_progress=False)
     mesa_seconds = time.perf_counter() - start
-    theirs = {code: np.array([row[code] for row in sorted(rows, key=lambda r: r["replicate"])]) for code in scenario.agenda}
+    in_order = sorted(rows, key=lambda r: r["replicate"])
+    theirs = {code: np.array([row[code] for row in in_order]) for code in scenario.agenda}
     say("batch_run_runs_per_second", f"{runs / mesa_seconds:.1f}")
     say("vectorised_runs_per_second", f"{runs / ours_seconds:.1f}")
     say("speedup_over_batch_run", f"{mesa_seconds / ours_seconds:.1f}")
@@ -98,7 +103,8 @@ def against_numpy(replicates: int) -> None:
     for code in scenario.agenda:
         p, q = ours[code].mean(), plain[code].mean()
         se = np.sqrt(p * (1 - p) / replicates + q * (1 - q) / replicates)
-        say(f"p_adopted[{code}] (sim / numpy kernel)", f"{p:.3f} / {q:.3f} (difference {abs(p - q) / max(se, 1e-12):.1f} standard errors)")
+        say(f"p_adopted[{code}] (sim / numpy kernel)",
+            f"{p:.3f} / {q:.3f} (difference {abs(p - q) / max(se, 1e-12):.1f} standard errors)")
 
 
 def _sweep_argv(folder: str, points: int, replicates: int, workers: int) -> list[str]:
@@ -136,7 +142,8 @@ def sweep_memory(points: int, replicates: int) -> None:
 
 
 def worker_scaling(points: int, replicates: int, repeats: int, headline: bool = True) -> None:
-    """Wall time of one sweep (a whole `sco-sim sweep` command) with one worker and with two: best and median of `repeats`.
+    """Wall time of one sweep (a whole `sco-sim sweep` command) with one worker and with two: best and
+    median of `repeats`.
 
     The headline figures are plain names; a further sweep size gets its number of runs as a suffix.
     """
@@ -145,7 +152,8 @@ def worker_scaling(points: int, replicates: int, repeats: int, headline: bool = 
         for workers in (1, 2):  # alternating, so that a change in the machine's load hits both
             with tempfile.TemporaryDirectory() as folder:
                 start = time.perf_counter()
-                subprocess.run([sys.executable, "-m", "sim", *_sweep_argv(folder, points, replicates, workers)], check=True)
+                argv = _sweep_argv(folder, points, replicates, workers)
+                subprocess.run([sys.executable, "-m", "sim", *argv], check=True)
                 seconds[workers].append(time.perf_counter() - start)
     one, two = min(seconds[1]), min(seconds[2])
     suffix = "" if headline else f"[runs={points * replicates}]"
@@ -226,7 +234,8 @@ def step_scaling(replicates: int) -> None:
                            "weights": {d: round(float(rng.random()), 2) for d in dims},
                            "relations": {codes[(i + 1) % n_members]: {"suspicion": 0.3}}} for i, c in enumerate(codes)}
             proposals = {f"p{j}": {"name": f"p{j}", "sponsor": codes[j % n_members], "min_ambition": 0.5,
-                                   "effects": {d: round(float(rng.uniform(-1, 1)), 2) for d in dims if d != "influence"},
+                                   "effects": {d: round(float(rng.uniform(-1, 1)), 2)
+                                               for d in dims if d != "influence"},
                                    "gains": {codes[j % n_members]: 0.5}} for j in range(n_proposals)}
             with tempfile.TemporaryDirectory() as folder:
                 base = Path(folder) / "base.yaml"
@@ -241,7 +250,8 @@ def step_scaling(replicates: int) -> None:
                 for _ in range(3):
                     model.step()
                 per_step = (time.perf_counter() - start) / 3
-            say(f"step_seconds[members={n_members},proposals={n_proposals},replicates={replicates}]", f"{per_step:.4f}")
+            say(f"step_seconds[members={n_members},proposals={n_proposals},replicates={replicates}]",
+                f"{per_step:.4f}")
 
 
 def main() -> None:

@@ -83,18 +83,22 @@ def _parser() -> argparse.ArgumentParser:
     sweep.set_defaults(handler=_sweep)
     sweep.add_argument("scenario", type=Path, nargs="?", help="scenario file (YAML); not needed with --resume")
     sweep.add_argument("--param", action="append", default=[], metavar="PATH=VALUES",
-                       help="a parameter by dotted path (rule = rules.decision): a,b,c or start:stop:count or U(low,high); "
-                            "repeatable")
+                       help="a parameter by dotted path (rule = rules.decision): "
+                            "a,b,c or start:stop:count or U(low,high); repeatable")
     sweep.add_argument("--method", choices=METHODS, default="grid", help="design (default grid)")
-    sweep.add_argument("--samples", type=int, help="samples for random, lhs, sobol (a power of 2) and morris (trajectories)")
+    sweep.add_argument("--samples", type=int,
+                       help="samples for random, lhs, sobol (a power of 2) and morris (trajectories)")
     _add_settings(sweep, rule=False)
-    sweep.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="local worker processes (default: one per core)")
+    sweep.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                       help="local worker processes (default: one per core)")
     sweep.add_argument("--scheduler", help="a Dask scheduler's address (tcp://host:8786) to run on instead")
     sweep.add_argument("--chunk-size", type=int,
-                       help="points per task at most (default: about 20,000 runs or fewer, and 8 tasks or more per worker; "
-                            "with several workers the last tasks are smaller, so that the workers finish together)")
+                       help="points per task at most (default: about 20,000 runs or fewer, and 8 tasks or more "
+                            "per worker; with several workers the last tasks are smaller, so that the workers "
+                            "finish together)")
     sweep.add_argument("--common-noise", action="store_true",
-                       help="give every point the same replicate noise (common random numbers; best for sensitivity analysis)")
+                       help="give every point the same replicate noise "
+                            "(common random numbers; best for sensitivity analysis)")
     sweep.add_argument("--out", type=Path, help="output folder (default: a new folder under results/)")
     sweep.add_argument("--resume", type=Path, metavar="DIR", help="finish the interrupted sweep in DIR")
     sweep.add_argument("--force", action="store_true", help="replace --out if it exists")
@@ -109,7 +113,8 @@ def _parser() -> argparse.ArgumentParser:
     backtest.set_defaults(handler=_backtest)
     backtest.add_argument("dataset", choices=["deu"], help="the data set's format")
     backtest.add_argument("file", type=Path, help="the data file (DEU III format: docs/validation.md)")
-    backtest.add_argument("--rule", choices=["all", "unanimity", "qmv"], default="all", help="which issues (default all)")
+    backtest.add_argument("--rule", choices=["all", "unanimity", "qmv"], default="all",
+                          help="which issues (default all)")
     backtest.add_argument("--out", type=Path, help="output folder (default: a new folder under results/)")
 
     check = commands.add_parser("check", help="validate scenario files without running them")
@@ -353,8 +358,9 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as error:
         print(printable(f"error: {error.filename or ''}: {error.strerror or error}"), file=sys.stderr)
         return 2
-    except Exception as error:  # noqa: BLE001 - the user gets one line, not a traceback
+    except Exception as error:  # the user gets one line, not a traceback
         if args.debug:
             raise
-        print(printable(f"internal error: {error.__class__.__name__}: {error} (rerun with --debug for details)"), file=sys.stderr)
+        print(printable(f"internal error: {error.__class__.__name__}: {error} (rerun with --debug for details)"),
+              file=sys.stderr)
         return 1

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.studies.backtest import Issue, compromise, engine_prediction, read_issues
 from sim.cli import main
+from sim.studies.backtest import Issue, compromise, engine_prediction, read_issues
 
 from .conftest import ROOT
 
@@ -55,7 +55,8 @@ def test_a_veto_under_unanimity_pulls_the_outcome_toward_the_status_quo():
     assert engine_prediction(issue, float("inf")) == pytest.approx(offer)  # nobody can afford to object
     vetoed = engine_prediction(issue, 0.0)
     assert 0.0 <= vetoed < offer  # Italy, at the status quo, accepts nothing: only less than the compromise passes
-    assert engine_prediction(Issue(2, "t", "unanimity", issue.positions, issue.saliences, None, 0.3), 0.0) == pytest.approx(offer)
+    no_status_quo = Issue(2, "t", "unanimity", issue.positions, issue.saliences, None, 0.3)
+    assert engine_prediction(no_status_quo, 0.0) == pytest.approx(offer)
 
 
 def test_a_bad_file_is_a_one_line_error(tmp_path, capsys):

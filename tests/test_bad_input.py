@@ -202,7 +202,8 @@ SCENARIO_CASES = [
     ),
     pytest.param(
         "set-unknown-dimension.yaml", HEADER + "set:\n  members.russia.weights.economc: 0.3\n", [],
-        ["{file}", ": set.members.russia.weights.economc:", "unknown dimension 'economc'", "expected one of", "economic"],
+        ["{file}", ": set.members.russia.weights.economc:", "unknown dimension 'economc'", "expected one of",
+         "economic"],
         id="set-unknown-dimension-in-weights",
     ),
     pytest.param(
@@ -351,7 +352,8 @@ SCENARIO_CASES = [
     ),
     pytest.param(  # a field of two forms (a list of years, or from/to): the complaint is about the form meant
         "cli-set-tabled-key.yaml", HEADER, ["--set", "proposals.sco_bank.tabled.until=2020"],
-        ["command line", ": --set proposals.sco_bank.tabled.until:", "unknown key 'until'", "expected one of: from, to"],
+        ["command line", ": --set proposals.sco_bank.tabled.until:", "unknown key 'until'",
+         "expected one of: from, to"],
         id="cli-set-two-form-field-unknown-key",
     ),
     pytest.param(
@@ -360,7 +362,8 @@ SCENARIO_CASES = [
         id="cli-set-two-form-field-bad-item",
     ),
     pytest.param(
-        "cli-set-python-tag.yaml", HEADER, ["--set", 'members.russia.weights.economic=!!python/object/apply:os.system ["echo hi"]'],
+        "cli-set-python-tag.yaml", HEADER,
+        ["--set", 'members.russia.weights.economic=!!python/object/apply:os.system ["echo hi"]'],
         ["command line", ": --set members.russia.weights.economic:", "not a valid YAML value"],
         id="cli-set-python-tag",
     ),
@@ -391,7 +394,8 @@ SCENARIO_CASES = [
 
 @pytest.mark.parametrize(("file_name", "text", "extra", "fragments"), SCENARIO_CASES)
 def test_check_rejects_bad_scenario(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], file_name: str, text: str, extra: list[str], fragments: list[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    file_name: str, text: str, extra: list[str], fragments: list[str],
 ) -> None:
     path = write_scenario(tmp_path, file_name, text)
     status, out, err = invoke(capsys, ["check", str(path), *extra])
@@ -474,16 +478,18 @@ def _delete(path: str) -> Callable[[dict[str, Any]], None]:
 BASE_CASES = [
     pytest.param(_set("members.russia.weights.economic", 1.5),
                  ["members.russia.weights.economic:", "less than or equal to 1", "1.5"], id="base-weight-out-of-range"),
-    pytest.param(_set("rules.desicion", "majority"), ["rules.desicion:", "unknown key 'desicion'", "did you mean 'decision'?"],
-                 id="base-unknown-key"),
+    pytest.param(_set("rules.desicion", "majority"),
+                 ["rules.desicion:", "unknown key 'desicion'", "did you mean 'decision'?"], id="base-unknown-key"),
     pytest.param(_set("proposals.sco_bank.tabled", {"from": 2015, "until": 2020}),
-                 ["proposals.sco_bank.tabled.until:", "unknown key 'until'", "expected one of: from, to"], id="base-unknown-key-aliased"),
-    pytest.param(_set("rules.decision", "unanimity"), ["rules.decision:", "'consensus'", "'unanimity'"], id="base-unknown-rule"),
+                 ["proposals.sco_bank.tabled.until:", "unknown key 'until'", "expected one of: from, to"],
+                 id="base-unknown-key-aliased"),
+    pytest.param(_set("rules.decision", "unanimity"), ["rules.decision:", "'consensus'", "'unanimity'"],
+                 id="base-unknown-rule"),
     pytest.param(_set("members.russia.capability", "large"), ["members.russia.capability:", "valid number", "'large'"],
                  id="base-wrong-type"),
     pytest.param(_delete("proposals"), [": proposals:", "missing key 'proposals'"], id="base-missing-section"),
-    pytest.param(_set("proposals.sco_bank.sponsor", "narnia"), ["proposals.sco_bank.sponsor:", "unknown member 'narnia'"],
-                 id="base-unknown-sponsor"),
+    pytest.param(_set("proposals.sco_bank.sponsor", "narnia"),
+                 ["proposals.sco_bank.sponsor:", "unknown member 'narnia'"], id="base-unknown-sponsor"),
     pytest.param(_set("proposals.sco_bank.links", ["no_such_proposal"]),
                  ["proposals.sco_bank.links.no_such_proposal:", "unknown proposal"], id="base-unknown-link"),
     pytest.param(_set("members.russia.joined", None), ["members.russia:", "a member needs 'joined'"],
@@ -512,14 +518,17 @@ SUBPROCESS_CASES = [
     pytest.param("python-tag.yaml", HEADER + 'seed: !!python/object/apply:os.system ["echo hi"]\n', [],
                  ["python-tag.yaml", "not valid YAML", "python/object/apply:os.system"], id="python-tag"),
     pytest.param("base-weight.yaml", HEADER + "set:\n  members.russia.weights.economc: 0.3\n", [],
-                 ["base-weight.yaml", "set.members.russia.weights.economc", "unknown dimension"], id="set-unknown-dimension"),
-    pytest.param("cli-replicates.yaml", HEADER, ["--replicates", "0"], ["command line", "--replicates", "expected 1 to"],
-                 id="cli-replicates-zero"),
+                 ["base-weight.yaml", "set.members.russia.weights.economc", "unknown dimension"],
+                 id="set-unknown-dimension"),
+    pytest.param("cli-replicates.yaml", HEADER, ["--replicates", "0"],
+                 ["command line", "--replicates", "expected 1 to"], id="cli-replicates-zero"),
 ]
 
 
 @pytest.mark.parametrize(("file_name", "text", "extra", "fragments"), SUBPROCESS_CASES)
-def test_python_m_sim_exits_2(tmp_path: Path, file_name: str, text: str, extra: list[str], fragments: list[str]) -> None:
+def test_python_m_sim_exits_2(
+    tmp_path: Path, file_name: str, text: str, extra: list[str], fragments: list[str]
+) -> None:
     path = write_scenario(tmp_path, file_name, text)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     done = subprocess.run(
@@ -547,8 +556,10 @@ RUN_CASES = [
                  ["bad.yaml", "set.members.russia.weights.economic", "less than or equal to 1"], id="set-out-of-range"),
     pytest.param(HEADER + "events:\n  - year: 2017\n    accede: [russia]\n", [],
                  ["bad.yaml", "events[0].accede.russia", "already a member"], id="event-accedes-member"),
-    pytest.param(HEADER, ["--set", "rules.decision"], ["command line", "--set rules.decision", "PATH=VALUE"], id="cli-set"),
-    pytest.param(HEADER, ["--replicates", "0"], ["command line", "--replicates", "expected 1 to"], id="cli-replicates-zero"),
+    pytest.param(HEADER, ["--set", "rules.decision"], ["command line", "--set rules.decision", "PATH=VALUE"],
+                 id="cli-set"),
+    pytest.param(HEADER, ["--replicates", "0"], ["command line", "--replicates", "expected 1 to"],
+                 id="cli-replicates-zero"),
 ]
 
 

@@ -7,12 +7,14 @@ import sys
 
 from .conftest import ROOT
 
-NAMES = ("batch_run_runs_per_second", "speedup_over_batch_run", "batch_run_outcomes_identical", "slowdown_vs_numpy_kernel",
-         "two_worker_speedup", "sweep_peak_memory_mb", "step_seconds[members=1000,proposals=100,replicates=100]")
+NAMES = ("batch_run_runs_per_second", "speedup_over_batch_run", "batch_run_outcomes_identical",
+         "slowdown_vs_numpy_kernel", "two_worker_speedup", "sweep_peak_memory_mb",
+         "step_seconds[members=1000,proposals=100,replicates=100]")
 
 
 def test_quick_benchmark_reports_every_figure_and_identical_outcomes():
-    done = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--quick"], capture_output=True, text=True, timeout=900, check=False)
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--quick"],
+                          capture_output=True, text=True, timeout=900, check=False)
     assert done.returncode == 0, done.stderr
     figures = dict(line.split(": ", 1) for line in done.stdout.splitlines() if ": " in line)
     assert all(name in figures for name in NAMES), done.stdout

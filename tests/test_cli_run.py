@@ -65,7 +65,8 @@ def test_the_metadata_reproduces_the_run(demo, tmp_path):
     argv[argv.index("--out") + 1] = str(again)
     assert main(argv) == 0
     assert (demo / "summary.csv").read_text() == (again / "summary.csv").read_text()
-    pd.testing.assert_frame_equal(pd.read_parquet(demo / "outcomes.parquet"), pd.read_parquet(again / "outcomes.parquet"))
+    pd.testing.assert_frame_equal(pd.read_parquet(demo / "outcomes.parquet"),
+                                  pd.read_parquet(again / "outcomes.parquet"))
 
 
 def test_run_prints_probabilities_intervals_and_objectors(capsys, tmp_path):
@@ -96,7 +97,8 @@ def test_force_replaces_an_earlier_run(tmp_path):
 
 def test_rule_and_set_on_the_command_line(tmp_path):
     out = tmp_path / "r"
-    argv = ["run", str(BASELINE), "--replicates", "200", "--rule", "majority", "--set", "rules.objection_cost=0.2", "--out", str(out), "--quiet"]
+    argv = ["run", str(BASELINE), "--replicates", "200", "--rule", "majority", "--set", "rules.objection_cost=0.2",
+            "--out", str(out), "--quiet"]
     assert main(argv) == 0
     config = json.loads((out / "metadata.json").read_text())["configuration"]["2015"]
     assert config["rules"]["decision"] == "majority" and config["rules"]["objection_cost"] == 0.2
@@ -105,13 +107,16 @@ def test_rule_and_set_on_the_command_line(tmp_path):
 
 
 def test_python_dash_m_sim_is_the_same_cli(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "sim", "check", str(BASELINE)], capture_output=True, text=True, check=False)
+    done = subprocess.run([sys.executable, "-m", "sim", "check", str(BASELINE)],
+                          capture_output=True, text=True, check=False)
     assert done.returncode == 0 and done.stdout.startswith("ok: ")
-    done = subprocess.run([sys.executable, "-m", "sim", "run", str(BASELINE), "--replicates", "10", "--out", str(tmp_path / "m")],
+    done = subprocess.run([sys.executable, "-m", "sim", "run", str(BASELINE), "--replicates", "10",
+                           "--out", str(tmp_path / "m")],
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "m" / "outcomes.parquet").exists()
-    done = subprocess.run([sys.executable, "-m", "sim", "check", str(tmp_path / "missing.yaml")], capture_output=True, text=True, check=False)
+    done = subprocess.run([sys.executable, "-m", "sim", "check", str(tmp_path / "missing.yaml")],
+                          capture_output=True, text=True, check=False)
     assert done.returncode == 2 and done.stderr.count("\n") == 1  # the exit status survives the entry point
 
 
@@ -130,7 +135,8 @@ def test_every_shipped_scenario_is_valid(scenario, capsys):
 
 def test_command_line_settings_win_over_the_scenarios_events(tmp_path):
     out = tmp_path / "r"
-    argv = ["run", str(BASELINE), "--replicates", "20", "--set", "members.russia.relations.china.dependence=0.9", "--out", str(out), "--quiet"]
+    argv = ["run", str(BASELINE), "--replicates", "20", "--set", "members.russia.relations.china.dependence=0.9",
+            "--out", str(out), "--quiet"]
     assert main(argv) == 0
     configuration = json.loads((out / "metadata.json").read_text())["configuration"]
     # the 2022 event sets this dependence to 0.8; the command line says 0.9 throughout

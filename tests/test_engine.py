@@ -7,7 +7,7 @@ import pytest
 
 from sim.core.engine import RULES, Procedure, Route, Stance, Terms, Valuation, decide, offers
 
-S, R, O, A, X = Stance.SUPPORT, Stance.RESERVATION, Stance.OBJECTION, Stance.STAND_ASIDE, Stance.ABSENT
+S, R, OBJECTION, A, X = Stance.SUPPORT, Stance.RESERVATION, Stance.OBJECTION, Stance.STAND_ASIDE, Stance.ABSENT
 
 
 def one(benefit, cost, outside_benefit=None, outside_cost=None) -> Valuation:
@@ -44,7 +44,7 @@ THREE = one([1.0, 1.0, 0.0], [0.0, 0.0, 1.0])
 def test_only_consensus_blocks_a_single_objector(rule, capability, adopted):
     decision = run(THREE, rule=rule, capability=capability)
     assert decision.adopted[0] == adopted
-    assert decision.stance[0].tolist() == [S, S, O]
+    assert decision.stance[0].tolist() == [S, S, OBJECTION]
     assert decision.route[0] == (Route.AS_PROPOSED if adopted else Route.BLOCKED)
 
 
@@ -64,7 +64,7 @@ def test_ambition_is_lowered_to_what_the_most_reluctant_member_accepts():
     assert decision.route[0] == Route.LOWERED
     assert decision.ambition[0] == pytest.approx(0.4)  # the most ambitious offer below 0.474
     assert decision.stance[0].tolist() == [S, R, S]  # U(0.4) = -0.04: a reservation, not a block
-    assert decision.initial_stance[0].tolist() == [S, O, S]
+    assert decision.initial_stance[0].tolist() == [S, OBJECTION, S]
 
 
 def test_no_lowering_below_the_floor():
@@ -72,7 +72,7 @@ def test_no_lowering_below_the_floor():
     decision = run(value, ambition=1.0, min_ambition=0.6)
     assert not decision.adopted[0]
     assert decision.route[0] == Route.BLOCKED
-    assert decision.stance[0].tolist() == [S, O, S]  # at the last offer, the floor
+    assert decision.stance[0].tolist() == [S, OBJECTION, S]  # at the last offer, the floor
     assert np.isnan(decision.ambition[0])
 
 
@@ -123,7 +123,7 @@ def test_opt_in_objection_when_staying_out_hurts_too():
     value = one([1.0, 1.0, 0.0], [0.0, 0.0, 1.0], outside_benefit=[0, 0, 0], outside_cost=[0, 0, 0.5])
     decision = run(value, opt_in=True)
     assert not decision.adopted[0]
-    assert decision.stance[0].tolist() == [S, S, O]
+    assert decision.stance[0].tolist() == [S, S, OBJECTION]
 
 
 def test_opt_in_needs_enough_participants():
@@ -160,7 +160,8 @@ def test_a_valuation_where_staying_out_costs_more_is_refused():
 
 
 def test_offers_run_from_the_proposed_ambition_to_the_floor():
-    assert offers(Terms(sponsor=0, ambition=1.0, min_ambition=0.5), 6).tolist() == pytest.approx([1.0, 0.9, 0.8, 0.7, 0.6, 0.5])
+    stepped = offers(Terms(sponsor=0, ambition=1.0, min_ambition=0.5), 6)
+    assert stepped.tolist() == pytest.approx([1.0, 0.9, 0.8, 0.7, 0.6, 0.5])
     assert offers(Terms(sponsor=0, ambition=0.8), 21).tolist() == [0.8]
 
 
@@ -182,16 +183,16 @@ def reference(value, tol, voters, capability, terms, procedure):
                     stances.append(X)
                     continue
                 if terms.opt_in:
-                    s = S if inside >= max(outside, 0) else (O if best < -tol[r, i] else A)
+                    s = S if inside >= max(outside, 0) else (OBJECTION if best < -tol[r, i] else A)
                 else:
-                    s = S if inside >= 0 else (O if inside < -tol[r, i] else R)
+                    s = S if inside >= 0 else (OBJECTION if inside < -tol[r, i] else R)
                 stances.append(s)
-                shortfall += (-tol[r, i] - best) if s == O else 0.0
+                shortfall += (-tol[r, i] - best) if s == OBJECTION else 0.0
             return stances, shortfall
 
         def passes(stances):
             n = sum(s != X for s in stances)
-            objecting = sum(s == O for s in stances)
+            objecting = sum(s == OBJECTION for s in stances)
             share = procedure.threshold
             if procedure.rule == "consensus":
                 return objecting == 0
@@ -202,7 +203,7 @@ def reference(value, tol, voters, capability, terms, procedure):
             if procedure.rule == "majority":
                 return n - objecting > (0.5 if share is None else share) * n
             weight = [capability[i] for i, s in enumerate(stances) if s != X]
-            yes = sum(capability[i] for i, s in enumerate(stances) if s not in (X, O))
+            yes = sum(capability[i] for i, s in enumerate(stances) if s not in (X, OBJECTION))
             return yes > (0.5 if share is None else share) * sum(weight)
 
         def gain(a, r=r):
@@ -218,9 +219,9 @@ def reference(value, tol, voters, capability, terms, procedure):
         if result is None and terms.side_payment > 0:
             for a in grid:
                 stances, payment = at(a)
-                after = sum(s in ((S,) if terms.opt_in else (S, R, O)) for s in stances)
+                after = sum(s in ((S,) if terms.opt_in else (S, R, OBJECTION)) for s in stances)
                 if payment <= terms.side_payment and gain(a) - payment > 0 and after >= terms.min_participants:
-                    paid = [(A if terms.opt_in else R) if s == O else s for s in stances]
+                    paid = [(A if terms.opt_in else R) if s == OBJECTION else s for s in stances]
                     result = (True, a, Route.SIDE_PAYMENT, paid)
                     break
         if result is None:
@@ -255,8 +256,8 @@ def test_engine_matches_brute_force_reference(rule, opt_in, budget):
 
 
 def test_the_models_fast_valuation_equals_the_sum_of_contributions():
-    from sim.model.interests import contributions, loadings, to_arrays, valuation, valuation_of
     from sim.inputs.scenario import load_scenario
+    from sim.model.interests import contributions, loadings, to_arrays, valuation, valuation_of
 
     from .conftest import ROOT
 
@@ -269,4 +270,5 @@ def test_the_models_fast_valuation_equals_the_sum_of_contributions():
         slow = valuation(contributions(weights, arrays, p, rows), len(arrays.dimensions))
         fast = valuation_of(np.ascontiguousarray(weights.transpose(1, 0, 2)), arrays, loadings(arrays, p, rows))
         for name in ("benefit", "cost", "outside_benefit", "outside_cost"):
-            np.testing.assert_allclose(getattr(fast, name), np.broadcast_to(getattr(slow, name), (50, len(rows))), atol=1e-12, err_msg=name)
+            expected = np.broadcast_to(getattr(slow, name), (50, len(rows)))
+            np.testing.assert_allclose(getattr(fast, name), expected, atol=1e-12, err_msg=name)

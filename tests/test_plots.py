@@ -18,7 +18,8 @@ RUN_FIGURES = {"adoption", "objections", "stances", "alignment"}
 def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("plots")
     for name in ("era-2016", "era-2024"):
-        assert main(["run", str(ROOT / "scenarios" / f"{name}.yaml"), "--replicates", "200", "--out", str(root / name), "--quiet"]) == 0
+        assert main(["run", str(ROOT / "scenarios" / f"{name}.yaml"), "--replicates", "200", "--out", str(root / name),
+                     "--quiet"]) == 0
     return root
 
 
@@ -29,7 +30,8 @@ def test_a_run_draws_every_figure(runs):
 @pytest.mark.parametrize("fmt", ["png", "svg", "pdf"])
 def test_plot_on_saved_results_gives_the_runs_own_figures(runs, tmp_path, fmt):
     out = tmp_path / "run"
-    assert main(["run", str(ROOT / "scenarios" / "era-2016.yaml"), "--replicates", "200", "--out", str(out), "--quiet", "--format", fmt]) == 0
+    assert main(["run", str(ROOT / "scenarios" / "era-2016.yaml"), "--replicates", "200", "--out", str(out), "--quiet",
+                 "--format", fmt]) == 0
     drawn = {p.name: p.read_bytes() for p in (out / "figures").iterdir()}
     assert len(drawn) == 4 and all(name.endswith(f".{fmt}") for name in drawn)
     assert main(["plot", str(out), "--format", fmt]) == 0
@@ -38,14 +40,17 @@ def test_plot_on_saved_results_gives_the_runs_own_figures(runs, tmp_path, fmt):
 
 def test_no_figures_means_none(tmp_path):
     out = tmp_path / "quiet"
-    assert main(["run", str(ROOT / "scenarios" / "era-2016.yaml"), "--replicates", "20", "--out", str(out), "--quiet", "--no-figures"]) == 0
+    assert main(["run", str(ROOT / "scenarios" / "era-2016.yaml"), "--replicates", "20", "--out", str(out), "--quiet",
+                 "--no-figures"]) == 0
     assert not (out / "figures").exists()
 
 
 def test_a_sweep_draws_its_line_heat_map_and_sensitivity_figures(tmp_path):
     out = tmp_path / "grid"
-    argv = ["sweep", str(ROOT / "scenarios" / "baseline.yaml"), "--param", "members.russia.relations.china.dependence=0:1:3",
-            "--param", "members.india.relations.china.rivalry=0:1:2", "--replicates", "30", "--out", str(out), "--quiet", "--workers", "1"]
+    argv = ["sweep", str(ROOT / "scenarios" / "baseline.yaml"),
+            "--param", "members.russia.relations.china.dependence=0:1:3",
+            "--param", "members.india.relations.china.rivalry=0:1:2",
+            "--replicates", "30", "--out", str(out), "--quiet", "--workers", "1"]
     assert main(argv) == 0
     assert {p.stem for p in (out / "figures").glob("*.png")} == {"adoption_by_parameter", "adoption_heatmap"}
     before = {p.name: p.read_bytes() for p in (out / "figures").iterdir()}
@@ -53,7 +58,8 @@ def test_a_sweep_draws_its_line_heat_map_and_sensitivity_figures(tmp_path):
     assert {p.name: p.read_bytes() for p in (out / "figures").iterdir()} == before
     sobol = tmp_path / "sobol"
     argv = ["sweep", str(ROOT / "scenarios" / "baseline.yaml"), "--method", "sobol", "--samples", "8", "--common-noise",
-            "--param", "members.russia.relations.china.dependence=U(0,1)", "--param", "members.india.relations.china.rivalry=U(0,1)",
+            "--param", "members.russia.relations.china.dependence=U(0,1)",
+            "--param", "members.india.relations.china.rivalry=U(0,1)",
             "--replicates", "30", "--out", str(sobol), "--quiet", "--workers", "1"]
     assert main(argv) == 0
     assert main(["sensitivity", str(sobol)]) == 0
@@ -63,8 +69,8 @@ def test_a_sweep_draws_its_line_heat_map_and_sensitivity_figures(tmp_path):
 def test_compare_two_runs(runs, tmp_path, capsys):
     out = tmp_path / "cmp"
     assert main(["compare", str(runs / "era-2016"), str(runs / "era-2024"), "--out", str(out)]) == 0
-    assert {p.name for p in out.iterdir()} == {"adoption.png", "objections.png", "stances.png", "alignment.png", "differences.png",
-                                               "differences.csv"}
+    assert {p.name for p in out.iterdir()} == {"adoption.png", "objections.png", "stances.png", "alignment.png",
+                                               "differences.png", "differences.csv"}
     table = pd.read_csv(out / "differences.csv").set_index("proposal")
     energy = table.loc["energy_framework"]
     assert energy.difference == pytest.approx(energy["p_adopted era-2024"] - energy["p_adopted era-2016"])

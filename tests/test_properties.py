@@ -18,11 +18,15 @@ from sim.inputs.scenario import load_scenario
 from .conftest import BASE
 
 SCALARS = st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=True) | st.text(max_size=12)
-DOCUMENTS = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4), max_leaves=20)
+DOCUMENTS = st.recursive(
+    SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=20,
+)
 PATHS = ["members.russia.weights.economic", "members.russia.relations.china.dependence", "members.india.status",
          "members.india.joined", "proposals.free_trade_zone.min_ambition", "proposals.free_trade_zone.sponsor",
-         "proposals.free_trade_zone.effects", "rules.decision", "rules.threshold", "noise.weights", "dimensions.security",
-         "proposals.new_one", "members.new_member", "members.russia", "rules", "members.russia.weights.nonsense"]
+         "proposals.free_trade_zone.effects", "rules.decision", "rules.threshold", "noise.weights",
+         "dimensions.security", "proposals.new_one", "members.new_member", "members.russia", "rules",
+         "members.russia.weights.nonsense"]
 VALID = {"name": "p", "base": str(BASE), "start": 2015, "end": 2017, "replicates": 5, "seed": 1}
 
 
@@ -87,16 +91,20 @@ def decisions(draw):
     r, n = draw(st.integers(1, 12)), draw(st.integers(1, 6))
 
     def array(low, high):
-        return np.array(draw(st.lists(st.floats(low, high, allow_nan=False), min_size=r * n, max_size=r * n))).reshape(r, n)
+        values = draw(st.lists(st.floats(low, high, allow_nan=False), min_size=r * n, max_size=r * n))
+        return np.array(values).reshape(r, n)
 
     cost = array(0, 2)
     value = Valuation(array(-1, 2), cost, array(-0.5, 0.5), np.minimum(array(0, 2), cost))
     voters = np.array(draw(st.lists(st.booleans(), min_size=r * n, max_size=r * n))).reshape(r, n)
     ambition = draw(st.floats(0.1, 1.0))
     terms = Terms(sponsor=draw(st.integers(0, n - 1)), ambition=ambition, min_ambition=draw(st.floats(0, 1)) * ambition,
-                  opt_in=draw(st.booleans()), side_payment=draw(st.sampled_from([0.0, 0.3, 2.0])), min_participants=draw(st.integers(1, 3)))
+                  opt_in=draw(st.booleans()), side_payment=draw(st.sampled_from([0.0, 0.3, 2.0])),
+                  min_participants=draw(st.integers(1, 3)))
     procedure = Procedure(draw(st.sampled_from(RULES)), None, draw(st.integers(2, 12)))
-    return value, array(0, 0.5), voters, np.array(draw(st.lists(st.floats(0.01, 1), min_size=n, max_size=n))), terms, procedure
+    tolerance = array(0, 0.5)
+    capability = np.array(draw(st.lists(st.floats(0.01, 1), min_size=n, max_size=n)))
+    return value, tolerance, voters, capability, terms, procedure
 
 
 @settings(max_examples=400, deadline=None)
@@ -125,7 +133,8 @@ def test_the_engine_keeps_its_invariants(case):
 
 
 @settings(max_examples=12, deadline=None)
-@given(st.integers(0, 2**32), st.integers(2015, 2019), st.sampled_from(["consensus", "majority", "consensus_minus_one"]))
+@given(st.integers(0, 2**32), st.integers(2015, 2019),
+       st.sampled_from(["consensus", "majority", "consensus_minus_one"]))
 def test_packages_are_adopted_whole_and_members_vote_only_once_joined(seed, year, rule):
     from sim.core.records import Status
     from sim.model.runner import simulate
@@ -135,7 +144,8 @@ def test_packages_are_adopted_whole_and_members_vote_only_once_joined(seed, year
         path.write_text(yaml.safe_dump({
             "name": "p", "base": str(BASE), "start": 2015, "end": 2019, "replicates": 40, "seed": seed, "rule": rule,
             "agenda": ["admit_india", "free_trade_zone"],
-            "set": {"members.india": {"status": "observer", "joined": None}, "members.pakistan": {"status": "observer", "joined": None},
+            "set": {"members.india": {"status": "observer", "joined": None},
+                    "members.pakistan": {"status": "observer", "joined": None},
                     "members.iran": {"status": "observer", "joined": None}},
             "events": [{"year": year, "accede": ["iran"]}],
         }))
@@ -145,7 +155,8 @@ def test_packages_are_adopted_whole_and_members_vote_only_once_joined(seed, year
         if proposal == "admit_india" and (when, "admit_pakistan") in by_key:
             partner = by_key[(when, "admit_pakistan")]
             packaged = r.route == Route.PACKAGE
-            assert (partner.status[packaged] == Status.ADOPTED).all() and (partner.route[packaged] == Route.PACKAGE).all()
+            assert ((partner.status[packaged] == Status.ADOPTED).all()
+                    and (partner.route[packaged] == Route.PACKAGE).all())
         if "iran" in r.actors:
             votes = r.stance[:, r.actors.index("iran")] != Stance.ABSENT
             assert not votes.any() or when >= year
@@ -154,7 +165,8 @@ def test_packages_are_adopted_whole_and_members_vote_only_once_joined(seed, year
 def test_sizes_that_would_exhaust_the_machine_are_refused_in_one_line(tmp_path, capsys):
     base = yaml.safe_load(BASE.read_text())
     base.pop("events")
-    base["members"].update({f"m{i}": {"name": f"m{i}", "status": "partner", "capability": 0.0, "weights": {}} for i in range(1001)})
+    base["members"].update({f"m{i}": {"name": f"m{i}", "status": "partner", "capability": 0.0, "weights": {}}
+                            for i in range(1001)})
     (tmp_path / "big.yaml").write_text(yaml.safe_dump(base))
     (tmp_path / "s.yaml").write_text(yaml.safe_dump({**VALID, "base": str(tmp_path / "big.yaml")}))
     assert main(["check", str(tmp_path / "s.yaml")]) == 2

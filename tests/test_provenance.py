@@ -16,14 +16,16 @@ SHARED = ROOT.parent / "shared"
 def _cited(sources: dict[str, str], path: str) -> bool:
     """A value is cited by its own path or by an enclosing one (``weights`` covers ``weights.economic``)."""
     parts = path.split(".")
-    return any(".".join(parts[:n]) in sources and sources[".".join(parts[:n])].strip() for n in range(1, len(parts) + 1))
+    return any(".".join(parts[:n]) in sources and sources[".".join(parts[:n])].strip()
+               for n in range(1, len(parts) + 1))
 
 
 def test_every_calibrated_number_has_a_source():
     config = load_scenario(ROOT / "scenarios" / "baseline.yaml").configuration(2015)
     missing = []
     for code, member in config.members.items():
-        paths = ["capability", *(f"weights.{d}" for d in member.weights), *(f"outside_options.{d}" for d in member.outside_options)]
+        paths = ["capability", *(f"weights.{d}" for d in member.weights),
+                 *(f"outside_options.{d}" for d in member.outside_options)]
         paths += [f"relations.{other}.{kind}" for other, relation in member.relations.items()
                   for kind, value in relation.model_dump().items() if value]
         paths += ["joined"] if member.joined is not None else []

@@ -62,7 +62,8 @@ def test_a_run_gives_the_tables_it_gave_before(name, tmp_path, monkeypatch):
 
 def test_a_sweep_gives_the_tables_it_gave_before(tmp_path):
     out = tmp_path / "sweep"
-    assert main(["sweep", str(ROOT / "scenarios" / "baseline.yaml"), "--param", "members.russia.relations.china.dependence=0:1:3",
+    assert main(["sweep", str(ROOT / "scenarios" / "baseline.yaml"),
+                 "--param", "members.russia.relations.china.dependence=0:1:3",
                  "--param", "rule=consensus,two_thirds", "--replicates", "60", "--workers", "1", "--out", str(out),
                  "--quiet", "--no-figures"]) == 0
     assert {file: digest(out / file) for file in SWEEP} == SWEEP

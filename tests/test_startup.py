@@ -37,6 +37,8 @@ def test_a_failed_import_restores_the_collector_and_a_paused_one_stays_paused():
 
 
 def test_the_worker_preload_loads_the_model_and_freezes_it_before_workers_fork():
-    probe = "import gc, sys, sim.experiments.preload; print(gc.isenabled(), 'mesa' in sys.modules, gc.get_freeze_count())"
-    enabled, mesa_loaded, frozen = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
+    probe = ("import gc, sys, sim.experiments.preload; "
+             "print(gc.isenabled(), 'mesa' in sys.modules, gc.get_freeze_count())")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    enabled, mesa_loaded, frozen = done.stdout.split()
     assert enabled == "True" and mesa_loaded == "True" and int(frozen) > 50_000

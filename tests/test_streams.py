@@ -7,7 +7,8 @@ from sim.core import streams
 
 def test_same_coordinates_same_numbers():
     r = np.arange(100)
-    assert np.array_equal(streams.normal(7, ("weights", 2016, "china"), r, (6,)), streams.normal(7, ("weights", 2016, "china"), r, (6,)))
+    assert np.array_equal(streams.normal(7, ("weights", 2016, "china"), r, (6,)),
+                          streams.normal(7, ("weights", 2016, "china"), r, (6,)))
 
 
 def test_a_replicate_draws_the_same_whatever_runs_beside_it():
@@ -19,7 +20,8 @@ def test_a_replicate_draws_the_same_whatever_runs_beside_it():
 def test_seed_and_purpose_change_the_numbers():
     r = np.arange(50)
     base = streams.uniform(7, ("weights", 2016, "china"), r, (4,))
-    for other in (streams.uniform(8, ("weights", 2016, "china"), r, (4,)), streams.uniform(7, ("weights", 2017, "china"), r, (4,)),
+    for other in (streams.uniform(8, ("weights", 2016, "china"), r, (4,)),
+                  streams.uniform(7, ("weights", 2017, "china"), r, (4,)),
                   streams.uniform(7, ("weights", 2016, "russia"), r, (4,))):
         assert not np.any(base == other)
 
@@ -42,7 +44,8 @@ def test_the_numbers_a_seed_gives_do_not_change_between_versions():
     assert int(streams._key(7, ("weights", 2016, "china"))) == 6178972528814342534
     assert int(streams._key(2**70 + 5, ("point", 3))) == 16160522854078290017
     assert int(streams._key(-3, ("x", -5))) == 4989970434883286928
-    assert streams._key(np.int64(7), ("weights", np.int32(2016), "china")) == streams._key(7, ("weights", 2016, "china"))
+    assert (streams._key(np.int64(7), ("weights", np.int32(2016), "china"))
+            == streams._key(7, ("weights", 2016, "china")))
     u = streams.uniform(7, ("judgement", 2016, "ftz"), np.array([0, 1, 999]), (2,))
     assert u.tolist() == [[0.11655973452355955, 0.2520429106572107], [0.05143434093182281, 0.5966449069327637],
                           [0.9626291971415863, 0.3655945304796608]]

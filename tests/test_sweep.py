@@ -30,7 +30,8 @@ def sweep(out, *extra, replicates="100"):
 
 def assert_same_results(a, b):
     for name in TABLES:
-        pd.testing.assert_frame_equal(pd.read_parquet(a / f"{name}.parquet"), pd.read_parquet(b / f"{name}.parquet"), check_dtype=False)
+        pd.testing.assert_frame_equal(pd.read_parquet(a / f"{name}.parquet"), pd.read_parquet(b / f"{name}.parquet"),
+                                      check_dtype=False)
 
 
 @pytest.fixture(scope="module")
@@ -61,12 +62,14 @@ def test_results_do_not_depend_on_workers_or_chunking(serial, tmp_path):
     # with workers, the figures are prepared in a thread while the workers run: the same bytes come out
     figures = sorted(p.name for p in (serial / "figures").iterdir())
     assert figures and figures == sorted(p.name for p in (tmp_path / "two" / "figures").iterdir())
-    assert all((serial / "figures" / f).read_bytes() == (tmp_path / "two" / "figures" / f).read_bytes() for f in figures)
+    assert all((serial / "figures" / f).read_bytes() == (tmp_path / "two" / "figures" / f).read_bytes()
+               for f in figures)
 
 
 def test_dask_cluster_gives_the_serial_numbers(serial, tmp_path):
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:
         assert sweep(tmp_path / "dask", "--scheduler", cluster.scheduler_address, "--chunk-size", "2") == 0
     assert_same_results(serial, tmp_path / "dask")
     # the chunks were tapered for the cluster's two threads: 2, 2, then single points
@@ -75,10 +78,10 @@ def test_dask_cluster_gives_the_serial_numbers(serial, tmp_path):
 
 
 def test_a_point_run_alone_gives_the_sweeps_numbers(serial):
-    from sim.model.tables import aggregate
-    from sim.model.runner import simulate
-    from sim.inputs.scenario import load_scenario
     from sim.experiments.sweep_folder import point_seed
+    from sim.inputs.scenario import load_scenario
+    from sim.model.runner import simulate
+    from sim.model.tables import aggregate
 
     design_table = pd.read_parquet(serial / "design.parquet")
     row = design_table.iloc[5]
@@ -92,8 +95,8 @@ def test_a_point_run_alone_gives_the_sweeps_numbers(serial):
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT])
 def test_an_interrupted_sweep_resumes_to_the_same_numbers_without_redoing_work(serial, tmp_path, how):
     out = tmp_path / "interrupted"
-    argv = [sys.executable, "-m", "sim", "sweep", BASELINE, *GRID, "--replicates", "100", "--seed", "1", "--out", str(out),
-            "--workers", "1", "--chunk-size", "1", "--quiet"]
+    argv = [sys.executable, "-m", "sim", "sweep", BASELINE, *GRID, "--replicates", "100", "--seed", "1",
+            "--out", str(out), "--workers", "1", "--chunk-size", "1", "--quiet"]
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and len(list((out / "chunks").glob("*.summary.parquet"))) < 2:
@@ -107,7 +110,8 @@ def test_an_interrupted_sweep_resumes_to_the_same_numbers_without_redoing_work(s
     if how == signal.SIGINT:
         assert process.returncode == 130 and "--resume" in err and "Traceback" not in err
     # the original command with --resume added is accepted when it agrees with the manifest
-    assert main(["sweep", BASELINE, *GRID, "--replicates", "100", "--seed", "1", "--resume", str(out), "--quiet", "--workers", "1"]) == 0
+    assert main(["sweep", BASELINE, *GRID, "--replicates", "100", "--seed", "1", "--resume", str(out), "--quiet",
+                 "--workers", "1"]) == 0
     assert_same_results(serial, out)
     for name, mtime in done.items():  # finished chunks were not redone
         if name.endswith(".summary.parquet"):
@@ -128,8 +132,9 @@ def test_failed_points_are_recorded_and_the_others_complete(tmp_path, capsys, mo
     real = runner.simulate
 
     def flaky(scenario, *args, **kwargs):  # the point with dependence 1/3 under two-thirds raises
-        if scenario.configuration(scenario.start).rules.decision == "two_thirds" and \
-                scenario.configuration(scenario.start).members["russia"].relations["china"].dependence == pytest.approx(1 / 3):
+        config = scenario.configuration(scenario.start)
+        if config.rules.decision == "two_thirds" and \
+                config.members["russia"].relations["china"].dependence == pytest.approx(1 / 3):
             raise RuntimeError("injected fault")
         return real(scenario, *args, **kwargs)
 
@@ -206,7 +211,8 @@ def test_common_noise_gives_every_point_the_root_seed(tmp_path):
     from sim.experiments.sweep_folder import Plan, point_seed
 
     plan = Plan("s", "h", [], "grid", None, 7, 10, 3, 1, {})
-    assert [plan.seed_of(i) for i in range(3)] == [point_seed(7, i) for i in range(3)] and len({plan.seed_of(i) for i in range(3)}) == 3
+    assert ([plan.seed_of(i) for i in range(3)] == [point_seed(7, i) for i in range(3)]
+            and len({plan.seed_of(i) for i in range(3)}) == 3)
     common = Plan("s", "h", [], "grid", None, 7, 10, 3, 1, {}, common_noise=True)
     assert [common.seed_of(i) for i in range(3)] == [7, 7, 7]
 
@@ -229,7 +235,8 @@ def test_tapered_chunks_cover_every_point_once_and_end_in_single_points(tmp_path
 
 
 def test_the_report_times_the_whole_command_and_counts_only_the_runs_it_made(tmp_path, capsys):
-    argv = ["sweep", BASELINE, "--param", "rule=consensus,two_thirds", "--replicates", "10", "--workers", "1", "--no-figures"]
+    argv = ["sweep", BASELINE, "--param", "rule=consensus,two_thirds", "--replicates", "10", "--workers", "1",
+            "--no-figures"]
     assert main([*argv, "--out", str(tmp_path / "s")]) == 0
     first = capsys.readouterr().out.splitlines()[0]
     assert "(20 runs) in " in first and "runs/s, start-up and figures included" in first
@@ -239,8 +246,10 @@ def test_the_report_times_the_whole_command_and_counts_only_the_runs_it_made(tmp
 
 def test_morris_sweep_and_a_grid_sweep_refused_by_sensitivity(tmp_path, serial, capsys):
     out = tmp_path / "morris"
-    argv = ["sweep", BASELINE, "--method", "morris", "--samples", "4", "--param", "members.russia.relations.china.dependence=U(0,1)",
-            "--param", "members.mongolia.weights.security=U(0,1)", "--replicates", "50", "--out", str(out), "--quiet", "--workers", "1"]
+    argv = ["sweep", BASELINE, "--method", "morris", "--samples", "4",
+            "--param", "members.russia.relations.china.dependence=U(0,1)",
+            "--param", "members.mongolia.weights.security=U(0,1)",
+            "--replicates", "50", "--out", str(out), "--quiet", "--workers", "1"]
     assert main(argv) == 0
     assert main(["sensitivity", str(out)]) == 0
     table = pd.read_csv(out / "sensitivity.csv")
@@ -253,7 +262,8 @@ def test_resume_refuses_a_changed_scenario(tmp_path, capsys):
     scenario = tmp_path / "s.yaml"
     scenario.write_text((ROOT / "scenarios" / "baseline.yaml").read_text().replace("../configs", str(ROOT / "configs")))
     out = tmp_path / "r"
-    assert main(["sweep", str(scenario), "--param", "rule=consensus", "--replicates", "10", "--out", str(out), "--quiet", "--workers", "1"]) == 0
+    assert main(["sweep", str(scenario), "--param", "rule=consensus", "--replicates", "10", "--out", str(out),
+                 "--quiet", "--workers", "1"]) == 0
     scenario.write_text(scenario.read_text().replace("seed: 7", "seed: 8"))
     assert main(["sweep", "--resume", str(out), "--quiet"]) == 2
     assert "changed" in capsys.readouterr().err

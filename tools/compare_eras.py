@@ -16,9 +16,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sim.model.tables import aggregate  # noqa: E402
-from sim.model.runner import simulate  # noqa: E402
 from sim.inputs.scenario import load_scenario  # noqa: E402
+from sim.model.runner import simulate  # noqa: E402
+from sim.model.tables import aggregate  # noqa: E402
 
 #: 2024 with one change since 2016 undone: (label, overrides)
 UNDONE = [
@@ -50,7 +50,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replicates", type=int, default=4000)
     args = parser.parse_args()
-    runs = [("2016 era", ROOT / "scenarios" / "era-2016.yaml", {}), ("2024 era", ROOT / "scenarios" / "era-2024.yaml", {})]
+    runs = [("2016 era", ROOT / "scenarios" / "era-2016.yaml", {}),
+            ("2024 era", ROOT / "scenarios" / "era-2024.yaml", {})]
     runs += [(label, ROOT / "scenarios" / "era-2024.yaml", overrides) for label, overrides in UNDONE]
     results = [(label, measure(path, overrides, args.replicates)) for label, path, overrides in runs]
     proposals = list(results[0][1])

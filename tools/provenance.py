@@ -20,8 +20,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from sim.inputs.configuration import Configuration, Member, Proposal, Tabled
 from sim.core.errors import ConfigError
+from sim.inputs.configuration import Configuration, Member, Proposal, Tabled
 from sim.inputs.scenario import Event, ScenarioFile, load_scenario
 from sim.inputs.yaml_files import read_yaml
 
@@ -170,7 +170,8 @@ def configuration_tables(config: Configuration) -> list[str]:
     lines = ["## Dimensions", ""]
     lines += table(
         ["code", "name", "source"],
-        ((code(dim), dimension.name, dimension.source.strip() or MISSING) for dim, dimension in config.dimensions.items()),
+        ((code(dim), dimension.name, dimension.source.strip() or MISSING)
+         for dim, dimension in config.dimensions.items()),
     )
 
     for heading, column, blocks, values in (("Members", "member", config.members, member_values),

@@ -118,7 +118,9 @@ class Decision:
     side_payment: NDArray[np.float64]  # paid by the sponsor; 0 where none
 
 
-def utility(benefit: NDArray, cost: NDArray, ambition: NDArray | float) -> NDArray:
+def utility(
+    benefit: NDArray[np.float64], cost: NDArray[np.float64], ambition: NDArray[np.float64] | float
+) -> NDArray[np.float64]:
     """U(a) = benefit*a - cost*a**2."""
     return benefit * ambition - cost * ambition**2
 
@@ -130,7 +132,7 @@ def offers(terms: Terms, steps: int) -> NDArray[np.float64]:
     return np.linspace(terms.ambition, terms.min_ambition, steps)
 
 
-def nonnegative_up_to(benefit: NDArray, cost: NDArray) -> NDArray[np.float64]:
+def nonnegative_up_to(benefit: NDArray[np.float64], cost: NDArray[np.float64]) -> NDArray[np.float64]:
     """The largest ambition a >= 0 with benefit*a - cost*a**2 >= 0 (inf if every a qualifies).
 
     U is concave with U(0) = 0, so the ambitions at which U >= 0 form an interval [0, limit].
@@ -140,7 +142,9 @@ def nonnegative_up_to(benefit: NDArray, cost: NDArray) -> NDArray[np.float64]:
     return np.where((cost <= 0) & (benefit < 0), 0.0, root)
 
 
-def tolerable_up_to(benefit: NDArray, cost: NDArray, tolerance: NDArray) -> NDArray[np.float64]:
+def tolerable_up_to(
+    benefit: NDArray[np.float64], cost: NDArray[np.float64], tolerance: NDArray[np.float64]
+) -> NDArray[np.float64]:
     """The largest ambition a >= 0 with benefit*a - cost*a**2 >= -tolerance (inf if every a qualifies)."""
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # a vanishing cost: no limit (inf)
         root = (benefit + np.sqrt(benefit**2 + 4 * cost * tolerance)) / (2 * cost)
@@ -179,7 +183,9 @@ def limits(valuation: Valuation, tolerance: NDArray[np.float64], opt_in: bool) -
     if not opt_in:
         return Limits(inside, objection, opt_in)
     # taking part beats staying out where (b_in - b_out) a - (c_in - c_out) a**2 >= 0
-    beats_outside = nonnegative_up_to(valuation.benefit - valuation.outside_benefit, valuation.cost - valuation.outside_cost)
+    beats_outside = nonnegative_up_to(
+        valuation.benefit - valuation.outside_benefit, valuation.cost - valuation.outside_cost
+    )
     outside = tolerable_up_to(valuation.outside_benefit, valuation.outside_cost, tolerance)
     return Limits(np.minimum(inside, beats_outside), np.maximum(objection, outside), opt_in)
 
@@ -260,7 +266,8 @@ def decide(
     by_participants = -kth_smallest(-takes_part, voters, np.full(voters.shape[0], terms.min_participants - 1))
     sponsor_b, sponsor_c = valuation.benefit[:, terms.sponsor], valuation.cost[:, terms.sponsor]
 
-    free = (grid <= np.minimum(by_rule, by_participants)[:, None]) & (utility(sponsor_b[:, None], sponsor_c[:, None], grid) > 0)
+    sponsor_gains = utility(sponsor_b[:, None], sponsor_c[:, None], grid) > 0
+    free = (grid <= np.minimum(by_rule, by_participants)[:, None]) & sponsor_gains
     first_free = _first_true(free)
     first_paid = np.full_like(first_free, n_offers)
     payment = np.zeros((voters.shape[0], n_offers))
@@ -311,7 +318,8 @@ def _side_payments(
     b, c = valuation.benefit[rows][..., None], valuation.cost[rows][..., None]
     best = utility(b, c, grid)
     if terms.opt_in:
-        best = np.maximum(best, utility(valuation.outside_benefit[rows][..., None], valuation.outside_cost[rows][..., None], grid))
+        outside_b, outside_c = valuation.outside_benefit[rows][..., None], valuation.outside_cost[rows][..., None]
+        best = np.maximum(best, utility(outside_b, outside_c, grid))
     tol = tolerance[rows][..., None]
     objecting = voters[rows][..., None] & (grid > limit.objection[rows][..., None])
     payment = np.where(objecting, -tol - best, 0.0).sum(axis=1)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -9,7 +11,9 @@ from numpy.typing import NDArray
 Z95 = 1.959963984540054
 
 
-def wilson(successes: NDArray | int, trials: NDArray | int, z: float = Z95) -> tuple[NDArray, NDArray]:
+def wilson(
+    successes: NDArray[Any] | np.integer[Any] | int, trials: NDArray[Any] | np.integer[Any] | int, z: float = Z95
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Wilson score interval for a binomial proportion (sound near 0 and 1, unlike p +/- z*se)."""
     k, n = np.asarray(successes, dtype=float), np.asarray(trials, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):

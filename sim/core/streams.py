@@ -59,7 +59,9 @@ def _bits(seed: int, purpose: Sequence[int | str], replicates: NDArray[np.intege
         return _mix(row + counter)
 
 
-def uniform(seed: int, purpose: Sequence[int | str], replicates: NDArray[np.integer], shape: tuple[int, ...]) -> NDArray[np.float64]:
+def uniform(
+    seed: int, purpose: Sequence[int | str], replicates: NDArray[np.integer], shape: tuple[int, ...]
+) -> NDArray[np.float64]:
     """Uniform draws in (0, 1) of shape ``(len(replicates), *shape)``, with 53 random bits each."""
     bits = _bits(seed, purpose, replicates, int(np.prod(shape, dtype=np.int64)))
     # top 53 bits, shifted half a step so neither 0 nor 1 is drawn
@@ -67,7 +69,9 @@ def uniform(seed: int, purpose: Sequence[int | str], replicates: NDArray[np.inte
     return values.reshape((len(replicates), *shape))
 
 
-def normal(seed: int, purpose: Sequence[int | str], replicates: NDArray[np.integer], shape: tuple[int, ...]) -> NDArray[np.float64]:
+def normal(
+    seed: int, purpose: Sequence[int | str], replicates: NDArray[np.integer], shape: tuple[int, ...]
+) -> NDArray[np.float64]:
     """Standard normal draws of shape ``(len(replicates), *shape)``.
 
     Box-Muller on two 24-bit uniforms (one 64-bit hash gives both), in single precision: ample for

@@ -62,7 +62,8 @@ def parse_parameter(text: str) -> Parameter:
     path, sep, given = text.partition("=")
     path = path.strip()
     if not sep or not path or not given.strip():
-        raise ConfigError("command line", f"--param {text}", "expected PATH=VALUES: a,b,c or start:stop:count or U(low,high)")
+        raise ConfigError("command line", f"--param {text}",
+                          "expected PATH=VALUES: a,b,c or start:stop:count or U(low,high)")
     path = ALIASES.get(path, path)
     where = f"--param {path}"
     if match := _UNIFORM.match(given):
@@ -91,12 +92,15 @@ def design(parameters: list[Parameter], method: Method, samples: int | None, see
     if method == "grid":
         continuous = [p.label for p in parameters if p.values is None]
         if continuous:
-            raise ConfigError("command line", f"--param {continuous[0]}", "the grid method needs listed values or a range, not a distribution")
+            raise ConfigError("command line", f"--param {continuous[0]}",
+                              "the grid method needs listed values or a range, not a distribution")
         if samples is not None:
-            raise ConfigError("command line", "--samples", "the grid method takes no --samples (its size is the product of the values)")
+            raise ConfigError("command line", "--samples",
+                              "the grid method takes no --samples (its size is the product of the values)")
         size = int(np.prod([len(p.values or ()) for p in parameters], dtype=float))
         _check_size(size)
-        return [dict(zip(paths, combo, strict=True)) for combo in itertools.product(*(p.values or () for p in parameters))]
+        combos = itertools.product(*(p.values or () for p in parameters))
+        return [dict(zip(paths, combo, strict=True)) for combo in combos]
     if samples is None or samples < 1:
         raise ConfigError("command line", "--samples", f"the {method} method needs --samples N (N >= 1)")
     if method in ("sobol", "morris"):
@@ -124,8 +128,10 @@ def salib_problem(parameters: list[Parameter]) -> dict[str, Any]:
     """The SALib problem definition of continuous parameters."""
     listed = [p.label for p in parameters if p.bounds is None]
     if listed:
-        raise ConfigError("command line", f"--param {listed[0]}", "Sobol and Morris need a distribution U(low,high) for every parameter")
-    return {"num_vars": len(parameters), "names": [p.path for p in parameters], "bounds": [list(p.bounds or ()) for p in parameters]}
+        raise ConfigError("command line", f"--param {listed[0]}",
+                          "Sobol and Morris need a distribution U(low,high) for every parameter")
+    return {"num_vars": len(parameters), "names": [p.path for p in parameters],
+            "bounds": [list(p.bounds or ()) for p in parameters]}
 
 
 def _salib(parameters: list[Parameter], method: Method, samples: int, seed: int) -> list[dict[str, Any]]:
@@ -147,4 +153,5 @@ def _salib(parameters: list[Parameter], method: Method, samples: int, seed: int)
 
 def _check_size(size: float) -> None:
     if size > MAX_POINTS:
-        raise ConfigError("command line", "--param", f"the design has {size:,.0f} points; at most {MAX_POINTS:,} are allowed")
+        raise ConfigError("command line", "--param",
+                          f"the design has {size:,.0f} points; at most {MAX_POINTS:,} are allowed")

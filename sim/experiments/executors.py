@@ -12,7 +12,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 from ..core.errors import ConfigError
 
@@ -20,8 +20,8 @@ from ..core.errors import ConfigError
 class SerialExecutor(Executor):
     """Runs each task when it is submitted, in this process (for debugging and small sweeps)."""
 
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
-        future: Future = Future()
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
         try:
             future.set_result(fn(*args, **kwargs))
         except BaseException as error:  # noqa: BLE001 - handed to the caller through the future
@@ -40,7 +40,9 @@ class Workers:
     def __enter__(self) -> Workers:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
         self.close()
 
 
@@ -54,7 +56,8 @@ def start_workers(workers: int, scheduler: str | None) -> Workers:
     if scheduler:
         from distributed import Client
 
-        client = Client(scheduler, timeout=30)
+        # distributed leaves Client and its methods unannotated, which strict mypy rejects calling
+        client = cast(Any, Client)(scheduler, timeout=30)
         width = max(1, sum(w.get("nthreads", 1) for w in client.scheduler_info().get("workers", {}).values()))
         return Workers(client.get_executor(), width, client.close)
     if workers == 1:
@@ -66,7 +69,7 @@ def start_workers(workers: int, scheduler: str | None) -> Workers:
     if "forkserver" in methods:
         # A fork server (a fresh process, safe whatever threads this one runs) loads the modules once and
         # forks ready workers from itself; it starts in the background while the caller prepares.
-        context = multiprocessing.get_context("forkserver")
+        context: multiprocessing.context.BaseContext = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload([f"{__package__}.preload"])
         # start it now (a fork and an exec), not when the thread below gets its turn between this
         # process's own imports: every moment it starts later, the workers start later

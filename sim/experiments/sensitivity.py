@@ -7,6 +7,8 @@ elementary effect (mu*) with its interval and the spread (sigma).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -37,18 +39,23 @@ def analyse(sweep: Sweep) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _indices(method: str, problem: dict, design: np.ndarray, y: np.ndarray, seed: int, outcome: str) -> list[dict]:
+def _indices(
+    method: str, problem: dict[str, Any], design: np.ndarray, y: np.ndarray, seed: int, outcome: str
+) -> list[dict[str, Any]]:
     constant = bool(np.ptp(y) == 0)
     if method == "sobol":
         from SALib.analyze import sobol
 
         if constant:
-            return [{"outcome": outcome, "parameter": n, "S1": 0.0, "S1_conf": 0.0, "ST": 0.0, "ST_conf": 0.0} for n in problem["names"]]
+            return [{"outcome": outcome, "parameter": n, "S1": 0.0, "S1_conf": 0.0, "ST": 0.0, "ST_conf": 0.0}
+                    for n in problem["names"]]
         result = sobol.analyze(problem, y, calc_second_order=False, conf_level=0.95, seed=seed)
         return [{"outcome": outcome, "parameter": n, "S1": s1, "S1_conf": c1, "ST": st, "ST_conf": ct}
-                for n, s1, c1, st, ct in zip(problem["names"], result["S1"], result["S1_conf"], result["ST"], result["ST_conf"], strict=True)]
+                for n, s1, c1, st, ct in zip(problem["names"], result["S1"], result["S1_conf"], result["ST"],
+                                             result["ST_conf"], strict=True)]
     from SALib.analyze import morris
 
     result = morris.analyze(problem, design, y, conf_level=0.95, num_levels=4, seed=seed)
     return [{"outcome": outcome, "parameter": n, "mu_star": m, "mu_star_conf": c, "sigma": s}
-            for n, m, c, s in zip(problem["names"], result["mu_star"], result["mu_star_conf"], result["sigma"], strict=True)]
+            for n, m, c, s in zip(problem["names"], result["mu_star"], result["mu_star_conf"], result["sigma"],
+                                  strict=True)]

@@ -60,11 +60,13 @@ def start(request: Request, width: int) -> Sweep:
         raise UsageError("command line: sweep needs a scenario file (or --resume DIR)")
     if request.chunk_size is not None and request.chunk_size < 1:
         raise ConfigError("command line", "--chunk-size", f"expected at least 1, got {request.chunk_size}")
-    scenario = load_scenario(request.scenario, overrides=request.overrides, replicates=request.replicates, seed=request.seed)
+    scenario = load_scenario(request.scenario, overrides=request.overrides, replicates=request.replicates,
+                             seed=request.seed)
     parameters = [parse_parameter(text) for text in request.parameters]
     points = design(parameters, request.method, request.samples, scenario.seed)
     _try_parameter_values(request.scenario, request.overrides, parameters, points)
-    chunk = request.chunk_size or max(1, min(-(-CHUNK_RUNS // scenario.replicates), -(-len(points) // (CHUNKS_PER_WORKER * width))))
+    chunk = request.chunk_size or max(1, min(-(-CHUNK_RUNS // scenario.replicates),
+                                             -(-len(points) // (CHUNKS_PER_WORKER * width))))
     plan = Plan(str(request.scenario.resolve()), scenario.digest, [p.as_dict() for p in parameters], request.method,
                 request.samples, scenario.seed, scenario.replicates, len(points), chunk, request.overrides,
                 request.common_noise, taper=width if width > 1 else 0)
@@ -78,7 +80,8 @@ def resume(folder: Path, request: Request) -> Sweep:
     _same_as_begun(request, sweep)
     scenario = Path(sweep.plan.scenario)
     if not scenario.is_file() or file_sha256(scenario) != sweep.plan.scenario_sha256:
-        raise ConfigError(scenario, "", "the scenario file changed (or is gone) since the sweep began; start a new sweep")
+        raise ConfigError(scenario, "",
+                          "the scenario file changed (or is gone) since the sweep began; start a new sweep")
     return sweep
 
 
@@ -87,7 +90,8 @@ def _same_as_begun(request: Request, sweep: Sweep) -> None:
     given = {
         "scenario": (str(request.scenario.resolve()) if request.scenario else None, plan.scenario),
         "--param": ([parse_parameter(text) for text in request.parameters] or None, plan.swept()),
-        "--method": (request.method if request.method != "grid" else None, plan.method if plan.method != "grid" else None),
+        "--method": (request.method if request.method != "grid" else None,
+                     plan.method if plan.method != "grid" else None),
         "--samples": (request.samples, plan.samples if request.samples is not None else None),
         "--replicates": (request.replicates, plan.replicates if request.replicates is not None else None),
         "--seed": (request.seed, plan.seed if request.seed is not None else None),
@@ -95,10 +99,13 @@ def _same_as_begun(request: Request, sweep: Sweep) -> None:
     }
     for option, (value, begun) in given.items():
         if value is not None and value != begun:
-            raise UsageError(f"command line: {option} differs from the sweep in {sweep.folder} (drop it: --resume takes the sweep's own)")
+            raise UsageError(f"command line: {option} differs from the sweep in {sweep.folder} "
+                             "(drop it: --resume takes the sweep's own)")
 
 
-def _try_parameter_values(path: Path, overrides: dict[str, Any], parameters: list[Parameter], points: list[dict[str, Any]]) -> None:
+def _try_parameter_values(
+    path: Path, overrides: dict[str, Any], parameters: list[Parameter], points: list[dict[str, Any]]
+) -> None:
     """Try each parameter's values before the sweep starts, each in the first point of the design that has it.
 
     Numbers are tried at their smallest and largest (the configuration's bounds are intervals), other
@@ -118,7 +125,9 @@ def _try_parameter_values(path: Path, overrides: dict[str, Any], parameters: lis
         try:
             load_scenario(path, overrides={**overrides, **point}, replicates=1)
         except ConfigError as error:
-            culprit = next(((p, value) for p, value in fresh if error.key.endswith(p.path) or p.path in error.key), None)
+            culprit = next(
+                ((p, value) for p, value in fresh if error.key.endswith(p.path) or p.path in error.key), None
+            )
             if culprit is None:
                 raise ConfigError("command line", "--param", f"{error.key}: {error.message}") from None
             parameter, value = culprit
@@ -154,7 +163,9 @@ def run_chunk(plan: Plan, points: list[tuple[int, dict[str, Any]]]) -> dict[str,
             for name, frames in tables.items()}
 
 
-def execute(sweep: Sweep, executor: Executor, in_flight: int, progress: Callable[[int], object] = lambda n: None) -> None:
+def execute(
+    sweep: Sweep, executor: Executor, in_flight: int, progress: Callable[[int], object] = lambda n: None
+) -> None:
     """Run every chunk not yet done, at most ``in_flight`` at a time, writing each as it finishes."""
     chunks = sweep.remaining()
     pending: dict[Future[dict[str, pd.DataFrame]], int] = {}

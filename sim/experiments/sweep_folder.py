@@ -130,7 +130,8 @@ class Sweep:
     def require_finished(self) -> None:
         """Refuse a sweep whose chunks are not all done and merged."""
         if self.remaining() or not (self.folder / f"{TABLES[-1]}.parquet").is_file():
-            raise ConfigError(self.folder, CHUNKS, "the sweep is not finished; complete it with 'sco-sim sweep --resume' first")
+            raise ConfigError(self.folder, CHUNKS,
+                              "the sweep is not finished; complete it with 'sco-sim sweep --resume' first")
 
     def table(self, name: str) -> pd.DataFrame:
         """One of the merged tables (``summary``, ``by_year``, ``stances``, ``failures``)."""
@@ -174,7 +175,8 @@ def create(folder: Path, plan: Plan, points: list[dict[str, Any]], force: bool =
 def open_sweep(folder: Path) -> Sweep:
     """An existing sweep folder."""
     if not is_sweep(folder):
-        raise ConfigError(folder, MANIFEST, "not a sweep folder (no manifest); expected the --out folder of an earlier sweep")
+        raise ConfigError(folder, MANIFEST,
+                          "not a sweep folder (no manifest); expected the --out folder of an earlier sweep")
     try:
         plan = Plan(**json.loads((folder / MANIFEST).read_text(encoding="utf-8"))["plan"])
         design = pd.read_parquet(folder / DESIGN)

@@ -12,7 +12,7 @@ import difflib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import UnionType
-from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -137,8 +137,9 @@ class Proposal(Strict):
 
     def terms(self, sponsor: int, min_participants: int) -> Terms:
         """What its sponsor (at index ``sponsor`` of the deciders) puts on the table, for the engine."""
-        return Terms(sponsor=sponsor, ambition=self.ambition, min_ambition=self.floor, opt_in=self.participation == "opt_in",
-                     side_payment=self.side_payment, min_participants=min_participants)
+        return Terms(sponsor=sponsor, ambition=self.ambition, min_ambition=self.floor,
+                     opt_in=self.participation == "opt_in", side_payment=self.side_payment,
+                     min_participants=min_participants)
 
 
 class Rules(Strict):
@@ -154,7 +155,9 @@ class Rules(Strict):
     @model_validator(mode="after")
     def _threshold_needs_a_voting_rule(self) -> Rules:
         if self.threshold is not None and self.decision in ("consensus", "consensus_minus_one"):
-            raise ValueError(f"threshold applies to two_thirds, majority and capability_majority, not to {self.decision}")
+            raise ValueError(
+                f"threshold applies to two_thirds, majority and capability_majority, not to {self.decision}"
+            )
         return self
 
     @property
@@ -207,7 +210,8 @@ def reference_errors(config: Configuration) -> list[tuple[str, str]]:
     for code, proposal in config.proposals.items():
         base = f"proposals.{code}"
         if proposal.sponsor not in members:
-            errors.append((f"{base}.sponsor", f"unknown member '{proposal.sponsor}' (expected one of: {_listing(members)})"))
+            errors.append((f"{base}.sponsor",
+                           f"unknown member '{proposal.sponsor}' (expected one of: {_listing(members)})"))
         check(f"{base}.effects", proposal.effects, dims - {INFLUENCE}, "dimension")
         check(f"{base}.gains", proposal.gains, members, "member")
         check(f"{base}.links", proposal.links, proposals - {code}, "proposal")
@@ -217,12 +221,11 @@ def reference_errors(config: Configuration) -> list[tuple[str, str]]:
 
 # --- problems, reported at the key the user wrote ---------------------------------------------------
 
-Block = TypeVar("Block", bound=Strict)
 #: Where a key of the validated document was written: its file and its key there, from its path in the document.
 Locate = Callable[[tuple[str, ...]], tuple[Path | str, str]]
 
 
-def validated(kind: type[Block], document: Any, file: Path | str) -> Block:
+def validated[Block: Strict](kind: type[Block], document: Any, file: Path | str) -> Block:
     """``document`` (a file's YAML) validated as the block ``kind``; a problem is a ConfigError naming ``file``."""
     try:
         return kind.model_validate(document)

@@ -10,6 +10,7 @@ was expected (:class:`ConfigError`).
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -60,7 +61,8 @@ class Scenario:
     replicates: int
     seed: int
     agenda: tuple[str, ...]  # every proposal that can come up
-    timeline: dict[int, Configuration] = field(repr=False)  # the configuration from each year on (start and event years)
+    # the configuration from each year on (start and event years)
+    timeline: dict[int, Configuration] = field(repr=False)
     events: tuple[Event, ...] = field(repr=False)  # the events applied, the base configuration's and the scenario's
     source: dict[str, Any] = field(repr=False)  # the scenario as written, for the metadata
     digest: str = ""
@@ -185,15 +187,21 @@ def load_scenario(
         raise ConfigError(path, "end", f"at most {MAX_YEARS} years in one run")
     start, end = years or (written.start, written.end)
     if not written.start <= start <= end <= written.end:
-        raise ConfigError(path, "start", f"the years {start}-{end} asked for lie outside the scenario's {written.start}-{written.end}")
+        raise ConfigError(
+            path, "start", f"the years {start}-{end} asked for lie outside the scenario's {written.start}-{written.end}"
+        )
 
     try:
         base_path = (path.parent / written.base).resolve()
         found = "" if base_path.is_file() else "is a folder" if base_path.is_dir() else "not found"
     except (OSError, ValueError) as error:  # a NUL character, a name too long for the file system
-        raise ConfigError(path, "base", f"expected the path of a configuration file, got {written.base!r} ({error})") from None
+        raise ConfigError(
+            path, "base", f"expected the path of a configuration file, got {written.base!r} ({error})"
+        ) from None
     if found:
-        raise ConfigError(path, "base", f"expected a configuration file (relative to the scenario); {base_path} {found}")
+        raise ConfigError(
+            path, "base", f"expected a configuration file (relative to the scenario); {base_path} {found}"
+        )
     base = read_yaml(base_path)
     if not isinstance(base, dict):
         raise ConfigError(base_path, "", "expected a mapping with dimensions, members and proposals")
@@ -203,10 +211,13 @@ def load_scenario(
     own = [(event, path, f"events[{index}]") for index, event in enumerate(written.events)]
     for event, _, where in own:
         if not written.start <= event.year <= written.end:
-            raise ConfigError(path, f"{where}.year", f"expected a year from {written.start} to {written.end}, got {event.year}")
+            raise ConfigError(
+                path, f"{where}.year", f"expected a year from {written.start} to {written.end}, got {event.year}"
+            )
     command_line = [("command line", "--rule", {"rules.decision": rule} if rule else {}),
                     ("command line", "--set", overrides or {})]
-    scenario_set = [(path, "set", written.set), (path, "rule:", {"rules.decision": written.rule} if written.rule else {})]
+    scenario_set = [(path, "set", written.set),
+                    (path, "rule:", {"rules.decision": written.rule} if written.rule else {})]
 
     def configuration(year: int) -> Configuration:
         tree, origins = copy.deepcopy(base), _Origins(base_path)
@@ -251,7 +262,7 @@ def load_scenario(
 Layer = tuple[Path | str, str, dict[str, Any]]  # (file, key label, {dotted path: value})
 
 
-def _apply(tree: dict[str, Any], origins: _Origins, layers: list[Layer]) -> None:
+def _apply(tree: dict[str, Any], origins: _Origins, layers: Sequence[Layer]) -> None:
     for file, label, values in layers:
         for key, value in values.items():
             _override(tree, key, value, origins, file, f"{label} {key}" if label.startswith("--") else f"{label}.{key}")
@@ -287,7 +298,8 @@ def _check_agenda(agenda: list[str] | dict[int, list[str]] | None, config: Confi
         for code in codes:
             if code not in config.proposals:
                 key = f"agenda.{year}.{code}" if year else f"agenda.{code}"
-                raise ConfigError(path, key, f"unknown proposal '{code}' (expected one of: {', '.join(sorted(config.proposals))})")
+                known = ", ".join(sorted(config.proposals))
+                raise ConfigError(path, key, f"unknown proposal '{code}' (expected one of: {known})")
 
 
 def _override(tree: dict[str, Any], key: str, value: Any, origins: _Origins, file: Path | str, label: str) -> None:

@@ -22,7 +22,8 @@ def _mapping(loader: StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         if not isinstance(key, str | int | float | bool) and key is not None:
-            raise yaml.constructor.ConstructorError(None, None, f"a key must be a plain value, found {type(key).__name__}",
+            found = type(key).__name__
+            raise yaml.constructor.ConstructorError(None, None, f"a key must be a plain value, found {found}",
                                                     key_node.start_mark)
         if key in seen:
             raise yaml.constructor.ConstructorError(None, None, f"duplicate key '{key}'", key_node.start_mark)
@@ -99,6 +100,8 @@ def parse_overrides(pairs: list[str]) -> dict[str, Any]:
     for pair in pairs:
         path, sep, text = pair.partition("=")
         if not sep or not path:
-            raise ConfigError("command line", f"--set {pair}", "expected PATH=VALUE, e.g. members.russia.weights.economic=0.3")
+            raise ConfigError(
+                "command line", f"--set {pair}", "expected PATH=VALUE, e.g. members.russia.weights.economic=0.3"
+            )
         overrides[path.strip()] = parse_value(text, f"--set {path}")
     return overrides

@@ -39,7 +39,8 @@ class MemberAgent(mesa.Agent):
 
     def admit(self, replicates: NDArray[np.bool_], year: int) -> None:
         """Make it a member from ``year`` on in the given replicates (if it is not one already)."""
-        self.admitted_from = np.where(replicates, np.minimum(self.admitted_from, year), self.admitted_from).astype(np.int32)
+        admitted = np.where(replicates, np.minimum(self.admitted_from, year), self.admitted_from)
+        self.admitted_from = admitted.astype(np.int32)
 
     def reconsider(self, year: int) -> None:
         """Draw this year's priorities: the configured weights, each wobbling by a relative noise."""
@@ -47,5 +48,7 @@ class MemberAgent(mesa.Agent):
         if noise == 0:
             self.weights = np.broadcast_to(self.base_weights, self.weights.shape).copy()
             return
-        draw = streams.normal(self.model.seed, ("weights", year, self.code), self.model.replicates, self.base_weights.shape)
+        draw = streams.normal(
+            self.model.seed, ("weights", year, self.code), self.model.replicates, self.base_weights.shape
+        )
         self.weights = np.minimum(np.maximum(self.base_weights * (1.0 + noise * draw), -1.0), 1.0)

@@ -93,7 +93,9 @@ def contributions(
     return np.concatenate([by_dimension, relational], axis=-1)
 
 
-def valuation(parts: NDArray[np.float64], n_dimensions: int, misjudgement: NDArray[np.float64] | float = 0.0) -> Valuation:
+def valuation(
+    parts: NDArray[np.float64], n_dimensions: int, misjudgement: NDArray[np.float64] | float = 0.0
+) -> Valuation:
     """Utility coefficients from contributions: benefits linear, costs quadratic in ambition.
 
     ``misjudgement`` (R, N) shifts each member's perceived benefit. A member outside an opt-in

@@ -13,6 +13,7 @@ import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from functools import reduce
+from typing import Any
 
 import mesa
 import numpy as np
@@ -51,7 +52,7 @@ def _status(summit: Summit) -> NDArray[np.int8]:
 
 
 #: What the model records of each decision: one reporter per reported field of :class:`~sim.core.records.Record`.
-REPORTERS: dict[str, Callable[[Summit], NDArray]] = {
+REPORTERS: dict[str, Callable[[Summit], NDArray[Any]]] = {
     "status": _status,
     "ambition": lambda s: np.where(s.adopted, s.decision.ambition, np.nan),
     "route": lambda s: np.where(s.pending, s.decision.route, -1).astype(np.int8),
@@ -101,8 +102,11 @@ class SCOModel(mesa.Model):
             self.in_force.setdefault(code, np.zeros(len(self.replicates), dtype=bool))
         # Only members, candidates and sponsors can take part in a decision; observers' priorities
         # are not computed. New deciders come last so earlier records keep their column order.
-        involved = {m for code in self._in_play(config) for m in (*config.proposals[code].admits, config.proposals[code].sponsor)}
-        joining = self.agents.select(lambda a: a not in self.deciders and (a.member.status == "member" or a.code in involved))
+        involved = {m for code in self._in_play(config)
+                    for m in (*config.proposals[code].admits, config.proposals[code].sponsor)}
+        joining = self.agents.select(
+            lambda a: a not in self.deciders and (a.member.status == "member" or a.code in involved)
+        )
         self.deciders = AgentSet([*self.deciders, *joining], random=self.random)
         self.decider_codes: tuple[str, ...] = tuple(self.deciders.get("code"))
         self.rows = np.array([actors.index(code) for code in self.decider_codes], dtype=np.intp)
@@ -156,7 +160,9 @@ class SCOModel(mesa.Model):
             self._loadings[code] = loadings(self.arrays, self.arrays.proposals.index(code), self.rows)
         misjudgement: NDArray[np.float64] | float = 0.0
         if self.noise.judgement > 0:
-            draw = streams.normal(self.seed, ("judgement", self.year, code), self.replicates, (len(self.decider_codes),))
+            draw = streams.normal(
+                self.seed, ("judgement", self.year, code), self.replicates, (len(self.decider_codes),)
+            )
             misjudgement = self.noise.judgement * draw
         return valuation_of(weights, self.arrays, self._loadings[code], misjudgement)
 
@@ -181,11 +187,13 @@ class SCOModel(mesa.Model):
         capability = self.arrays.capability[self.rows]
         return decide(value, self._tolerance(terms.sponsor), voters, capability, terms, self.rules.procedure)
 
-    def _decide_alone(self, code: str, weights: NDArray, voters: NDArray[np.bool_]) -> tuple[NDArray[np.bool_], Decision]:
+    def _decide_alone(
+        self, code: str, weights: NDArray[np.float64], voters: NDArray[np.bool_]
+    ) -> tuple[NDArray[np.bool_], Decision]:
         return self._pending(code, voters), self._decide(self._valuation(code, weights), self._terms(code), voters)
 
     def _decide_package(self, lead: str, decided: dict[str, tuple[NDArray[np.bool_], Decision]], tabled: set[str],
-                        weights: NDArray, voters: NDArray[np.bool_]) -> None:
+                        weights: NDArray[np.float64], voters: NDArray[np.bool_]) -> None:
         """Where ``lead`` failed alone, offer it as a package with the proposals it links to.
 
         A linked proposal joins the package whether or not it is on the agenda alone; the package is
@@ -207,7 +215,8 @@ class SCOModel(mesa.Model):
         parts = [lead, *partners]
         value = reduce(operator.add, (self._valuation(c, weights).scaled(proposals[c].ambition) for c in parts))
         floor = max(proposals[code].floor / proposals[code].ambition for code in parts)
-        package = self._decide(value, replace(self._terms(lead), ambition=1.0, min_ambition=floor, opt_in=False), voters)
+        terms = replace(self._terms(lead), ambition=1.0, min_ambition=floor, opt_in=False)
+        package = self._decide(value, terms, voters)
         won = offered & package.adopted
         for code in parts:
             ambition = package.ambition * proposals[code].ambition

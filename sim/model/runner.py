@@ -23,6 +23,10 @@ def simulate(scenario: Scenario, batch: int = BATCH) -> list[Record]:
 
 def _concat(a: Record, b: Record) -> Record:
     """Two batches' records of the same decision, as one."""
-    assert (a.year, a.proposal, a.actors) == (b.year, b.proposal, b.actors)
+    if (a.year, a.proposal, a.actors) != (b.year, b.proposal, b.actors):
+        raise ValueError(
+            f"cannot join two batches' records of different decisions: {a.proposal} in {a.year} "
+            f"and {b.proposal} in {b.year} (or a different set of actors)"
+        )
     arrays = {name: np.concatenate([getattr(a, name), getattr(b, name)]) for name in Record.per_replicate()}
     return Record(year=a.year, proposal=a.proposal, actors=a.actors, **arrays)

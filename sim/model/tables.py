@@ -24,17 +24,17 @@ COLUMNS = ["replicate", "year", "proposal", "status", "ambition", "route", "obje
            "stood_aside", "participants", "initial_objectors", "side_payment"]
 
 
-def _names(values: NDArray[np.integer], enum: type[IntEnum]) -> pd.Categorical:
+def _names(values: NDArray[np.integer], enum: type[IntEnum]) -> pd.Categorical[str]:
     """Enum codes as a categorical of lower-case names ('' for codes outside the enum, e.g. -1)."""
     labels = ["", *(item.name.lower() for item in enum)]
     codes = {-1: 0} | {int(item): i + 1 for i, item in enumerate(enum)}
     lookup = np.zeros(max(codes) + 2, dtype=np.int8)
     for code, position in codes.items():
         lookup[code] = position
-    return pd.Categorical.from_codes(lookup[values.astype(np.int64)], labels)
+    return pd.Categorical.from_codes(lookup[values.astype(np.int64)], pd.Index(labels))
 
 
-def _who(stance: NDArray[np.int8], actors: tuple[str, ...], wanted: tuple[Stance, ...]) -> pd.Categorical:
+def _who(stance: NDArray[np.int8], actors: tuple[str, ...], wanted: tuple[Stance, ...]) -> pd.Categorical[str]:
     """For each row, the members holding one of the ``wanted`` stances, as 'a;b;c'.
 
     Rows are grouped by their pattern first, so each distinct list of members is joined once.
@@ -49,7 +49,7 @@ def _who(stance: NDArray[np.int8], actors: tuple[str, ...], wanted: tuple[Stance
     labels = [";".join(a for a, on in zip(actors, row, strict=True) if on) for row in patterns]
     unique_labels = list(dict.fromkeys(labels))
     position = np.array([unique_labels.index(label) for label in labels], dtype=np.int64)
-    return pd.Categorical.from_codes(position[inverse.reshape(-1)], unique_labels)
+    return pd.Categorical.from_codes(position[inverse.reshape(-1)], pd.Index(unique_labels))
 
 
 def outcome_table(records: list[Record]) -> pd.DataFrame:
@@ -58,13 +58,17 @@ def outcome_table(records: list[Record]) -> pd.DataFrame:
     for r in records:
         decided = Status.decided(r.status)
         adopted = r.status == Status.ADOPTED
-        participants = _who(np.where(adopted[:, None], r.stance, Stance.ABSENT), r.actors, (Stance.SUPPORT, Stance.RESERVATION))
+        participants = _who(
+            np.where(adopted[:, None], r.stance, Stance.ABSENT), r.actors, (Stance.SUPPORT, Stance.RESERVATION)
+        )
+        initial = np.where(decided[:, None], r.initial_stance, Stance.ABSENT)
+        proposal = pd.Categorical.from_codes(np.zeros(r.replicates.size, dtype=np.int8), pd.Index([r.proposal]))
         frames.append(
             pd.DataFrame(
                 {
                     "replicate": r.replicates,
                     "year": np.full(r.replicates.size, r.year, dtype=np.int16),
-                    "proposal": pd.Categorical.from_codes(np.zeros(r.replicates.size, dtype=np.int8), [r.proposal]),
+                    "proposal": proposal,
                     "status": _names(r.status, Status),
                     "ambition": r.ambition,
                     "route": _names(r.route, Route),
@@ -72,7 +76,7 @@ def outcome_table(records: list[Record]) -> pd.DataFrame:
                     "reservations": _who(r.stance, r.actors, (Stance.RESERVATION,)),
                     "stood_aside": _who(r.stance, r.actors, (Stance.STAND_ASIDE,)),
                     "participants": participants,
-                    "initial_objectors": _who(np.where(decided[:, None], r.initial_stance, Stance.ABSENT), r.actors, (Stance.OBJECTION,)),
+                    "initial_objectors": _who(initial, r.actors, (Stance.OBJECTION,)),
                     "side_payment": r.side_payment,
                 }
             )
@@ -124,7 +128,8 @@ def aggregate(records: list[Record], names: dict[str, str]) -> Aggregates:
                 continue
             # shares of the decisions the member took part in (not those before it joined)
             final, initial = final[voted], initial[voted]
-            stances.append({"proposal": code, "member": actor, "decisions": int(decided.sum()), "voted": int(voted.sum()),
+            stances.append({"proposal": code, "member": actor,
+                            "decisions": int(decided.sum()), "voted": int(voted.sum()),
                             "objected": float((final == Stance.OBJECTION).mean()),
                             "reservation": float((final == Stance.RESERVATION).mean()),
                             "stood_aside": float((final == Stance.STAND_ASIDE).mean()),

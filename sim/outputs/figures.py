@@ -9,21 +9,24 @@ results give the same bytes.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from pathlib import Path
+from typing import cast
 
 import matplotlib
 
 matplotlib.use("Agg")  # headless: no display needed
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
-from ..core.files import FIGURES, staged_folder  # noqa: E402
-from ..core.statistics import wilson  # noqa: E402
-from ..core.vocabulary import FigureFormat  # noqa: E402
-from ..experiments.sweep_folder import open_sweep  # noqa: E402
-from .run_folder import RunResults  # noqa: E402
+from ..core.files import FIGURES, staged_folder
+from ..core.statistics import wilson
+from ..core.vocabulary import FigureFormat
+from ..experiments.sweep_folder import open_sweep
+from .run_folder import RunResults
 
 #: Paul Tol's colour-blind-safe "muted" scheme, then black, for the SCO's ten members in a fixed order.
 MEMBER_COLOURS = dict(zip(
@@ -58,10 +61,12 @@ def prepare() -> None:
 
     figure = Figure(figsize=(1, 1))
     figure.text(0.5, 0.5, "SCO")
-    FigureCanvasAgg(figure).print_png(io.BytesIO())
+    # matplotlib's backend_agg is unannotated: mypy sees print_png as an untyped call
+    print_png = cast(Callable[[io.BytesIO], None], FigureCanvasAgg(figure).print_png)
+    print_png(io.BytesIO())
 
 
-def _save(figure: plt.Figure, folder: Path, name: str, fmt: FigureFormat) -> Path:
+def _save(figure: Figure, folder: Path, name: str, fmt: FigureFormat) -> Path:
     path = folder / f"{name}.{fmt}"
     metadata = {"png": {"Software": None}, "svg": {"Date": None}, "pdf": {"CreationDate": None, "ModDate": None}}[fmt]
     figure.savefig(path, format=fmt, bbox_inches="tight", metadata=metadata)
@@ -99,14 +104,15 @@ def _in_force_band(by_year: pd.DataFrame, replicates: int) -> tuple[np.ndarray, 
     return np.asarray(low), np.asarray(high)
 
 
-def adoption_figure(results: RunResults, other: RunResults | None = None) -> plt.Figure:
+def adoption_figure(results: RunResults, other: RunResults | None = None) -> Figure:
     """Share of replicates in which each proposal is in force, by year, with 95% bands; and the adopted ambition."""
     figure, (top, bottom) = plt.subplots(2, 1, figsize=(7.5, 6), sharex=True, height_ratios=[2, 1])
     for n, (code, rows) in enumerate(results.by_year.groupby("proposal", sort=False)):
         colour = SERIES_COLOURS[n % len(SERIES_COLOURS)]
         _adoption_lines(top, bottom, rows, results.replicates, colour, results.proposals.get(code, code), "-")
         if other is not None and code in set(other.by_year.proposal):
-            _adoption_lines(top, bottom, other.by_year[other.by_year.proposal == code], other.replicates, colour, None, "--")
+            _adoption_lines(top, bottom, other.by_year[other.by_year.proposal == code], other.replicates,
+                            colour, None, "--")
     top.set_ylabel("Share of replicates in force (95% band)")
     top.set_ylim(-0.02, 1.02)
     top.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
@@ -117,7 +123,8 @@ def adoption_figure(results: RunResults, other: RunResults | None = None) -> plt
     return figure
 
 
-def _adoption_lines(top: plt.Axes, bottom: plt.Axes, rows: pd.DataFrame, replicates: int, colour: str, label: str | None, style: str) -> None:
+def _adoption_lines(top: Axes, bottom: Axes, rows: pd.DataFrame, replicates: int, colour: str, label: str | None,
+                    style: str) -> None:
     low, high = _in_force_band(rows, replicates)
     top.plot(rows.year, rows.in_force, style, color=colour, label=label, marker="o", markersize=3)
     top.fill_between(rows.year, low, high, color=colour, alpha=0.2, linewidth=0)
@@ -130,7 +137,7 @@ def _title(what: str, results: RunResults, other: RunResults | None) -> str:
     return f"{what}\n{results.title} (solid) against {other.title} (dashed)"
 
 
-def objections_figure(results: RunResults, other: RunResults | None = None) -> plt.Figure:
+def objections_figure(results: RunResults, other: RunResults | None = None) -> Figure:
     """How often each member objected or stood aside, per proposal (share of the decisions it voted in)."""
     stances = results.stances
     proposals = list(dict.fromkeys(stances.proposal))
@@ -138,16 +145,19 @@ def objections_figure(results: RunResults, other: RunResults | None = None) -> p
     for axis, code in zip(axes[:, 0], proposals, strict=True):
         rows = stances[stances.proposal == code].set_index("member")
         compare = other.stances[other.stances.proposal == code].set_index("member") if other is not None else None
-        members = list(dict.fromkeys([*rows.index, *(compare.index if compare is not None else [])]))  # both runs' voters
+        # both runs' voters
+        members = list(dict.fromkeys([*rows.index, *(compare.index if compare is not None else [])]))
         rows = rows[["objected", "stood_aside"]].reindex(members).fillna(0.0)
         y = np.arange(len(members))
         colours = [member_colour(m) for m in members]
         height = 0.4 if compare is not None else 0.8
         axis.barh(y, rows.objected, height=height, color=colours, label="objected")
-        axis.barh(y, rows.stood_aside, height=height, left=rows.objected, color=colours, alpha=0.35, hatch="//", label="stood aside")
+        axis.barh(y, rows.stood_aside, height=height, left=rows.objected, color=colours, alpha=0.35, hatch="//",
+                  label="stood aside")
         if compare is not None:
             shares = compare[["objected"]].reindex(members).fillna(0.0)
-            axis.barh(y + height, shares.objected, height=height, color=colours, alpha=0.6, edgecolor="black", linewidth=0.5)
+            axis.barh(y + height, shares.objected, height=height, color=colours, alpha=0.6, edgecolor="black",
+                      linewidth=0.5)
         axis.set_yticks(y + (height / 2 if compare is not None else 0), [results.members.get(m, m) for m in members])
         axis.set_xlim(0, 1)
         axis.set_title(results.proposals.get(code, code), loc="left")
@@ -161,7 +171,7 @@ def objections_figure(results: RunResults, other: RunResults | None = None) -> p
     return figure
 
 
-def stance_map_figure(results: RunResults, other: RunResults | None = None) -> plt.Figure:
+def stance_map_figure(results: RunResults, other: RunResults | None = None) -> Figure:
     """Member x proposal: the shares of support, reservation (or standing aside) and objection.
 
     With ``other``, a second row for the second run, on the same members, proposals and colour scale.
@@ -174,16 +184,20 @@ def stance_map_figure(results: RunResults, other: RunResults | None = None) -> p
     names = {**results.members, **(other.members if other else {})}
     titles = {**results.proposals, **(other.proposals if other else {})}
     width = 3 * (1.6 + 0.62 * len(proposals))  # each cell wide enough for its percentage
-    figure, axes = plt.subplots(len(runs), 3, figsize=(width, (0.5 + 0.35 * len(members) + 1.8) * len(runs)), squeeze=False, sharey=True)
+    figure, axes = plt.subplots(len(runs), 3, figsize=(width, (0.5 + 0.35 * len(members) + 1.8) * len(runs)),
+                                squeeze=False, sharey=True)
     for row, (run, table) in enumerate(zip(runs, tables, strict=True)):
         for axis, column in zip(axes[row], columns, strict=True):
-            grid = table.pivot(index="member", columns="proposal", values=column).reindex(index=members, columns=proposals)
+            grid = (table.pivot(index="member", columns="proposal", values=column)
+                    .reindex(index=members, columns=proposals))
             values = grid.to_numpy(dtype=float)
             image = axis.imshow(values, vmin=0, vmax=1, cmap="cividis", aspect="auto")  # colour-blind safe
             for (i, j), value in np.ndenumerate(values):
                 if not np.isnan(value):
-                    axis.text(j, i, f"{value:.0%}", ha="center", va="center", fontsize=7, color="black" if value > 0.5 else "white")
-            axis.set_xticks(range(len(proposals)), [_shorten(titles.get(p, p)) for p in proposals], rotation=40, ha="right")
+                    axis.text(j, i, f"{value:.0%}", ha="center", va="center", fontsize=7,
+                              color="black" if value > 0.5 else "white")
+            axis.set_xticks(range(len(proposals)), [_shorten(titles.get(p, p)) for p in proposals],
+                            rotation=40, ha="right")
             axis.set_title(f"{run.name}: {column}" if other is not None else f"Share: {column}")
             figure.colorbar(image, ax=axis, fraction=0.046, pad=0.04)
         axes[row, 0].set_yticks(range(len(members)), [names.get(m, m) for m in members])
@@ -214,17 +228,18 @@ def alignment(results: RunResults) -> pd.DataFrame:
     """
     decided = results.outcomes[results.outcomes.status.isin(["adopted", "blocked", "withdrawn"])]
     rows = []
-    for year, group in decided.groupby("year"):
+    for key, group in decided.groupby("year"):
+        year = cast(int, key)  # the year column holds integers; pandas-stubs types a group's key as any scalar
         voters = sum(member.votes_in(int(year)) for member in results.configuration(int(year)).members.values())
         objecting = group.initial_objectors.astype(str).map(lambda names: len(names.split(";")) if names else 0)
         share = 1 - objecting.to_numpy(dtype=float) / max(voters, 1)
         half = 1.96 * share.std(ddof=1) / np.sqrt(len(share)) if len(share) > 1 else 0.0
-        rows.append({"year": year, "alignment": share.mean(), "ci_low": share.mean() - half, "ci_high": share.mean() + half,
-                     "decisions": len(share), "voters": voters})
+        rows.append({"year": year, "alignment": share.mean(), "ci_low": share.mean() - half,
+                     "ci_high": share.mean() + half, "decisions": len(share), "voters": voters})
     return pd.DataFrame(rows)
 
 
-def alignment_figure(results: RunResults, other: RunResults | None = None) -> plt.Figure:
+def alignment_figure(results: RunResults, other: RunResults | None = None) -> Figure:
     """The alignment measure over time, with its 95% band."""
     figure, axis = plt.subplots(figsize=(7.5, 3.2))
     for run, style, colour in ((results, "-", "#0072B2"), (other, "--", "#D55E00")):
@@ -258,9 +273,11 @@ def draw_sweep(folder: Path, fmt: FigureFormat = "png") -> list[Path]:
         drawn = []
         numeric = [n for n in names if n in summary and pd.api.types.is_numeric_dtype(summary[n])]
         if numeric and len(summary):
-            drawn.append(_save(sweep_line_figure(summary, numeric[0], [n for n in names if n != numeric[0]], title), target, "adoption_by_parameter", fmt))
+            drawn.append(_save(sweep_line_figure(summary, numeric[0], [n for n in names if n != numeric[0]], title),
+                               target, "adoption_by_parameter", fmt))
         if len(numeric) >= 2 and plan.method == "grid":
-            drawn.append(_save(sweep_heatmap_figure(summary, numeric[0], numeric[1], title), target, "adoption_heatmap", fmt))
+            drawn.append(_save(sweep_heatmap_figure(summary, numeric[0], numeric[1], title),
+                               target, "adoption_heatmap", fmt))
         if indices is not None:
             drawn.append(_save(sensitivity_figure(indices, title), target, "sensitivity", fmt))
         return drawn
@@ -277,19 +294,23 @@ def _value(value: object) -> str:
     return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 
-def sweep_line_figure(summary: pd.DataFrame, x: str, others: list[str], title: str) -> plt.Figure:
+def sweep_line_figure(summary: pd.DataFrame, x: str, others: list[str], title: str) -> Figure:
     """P(adopted) against one parameter, with 95% bands; one line per value of the other parameters."""
     proposals = list(dict.fromkeys(summary.proposal))
     figure, axes = plt.subplots(1, len(proposals), figsize=(3.3 * len(proposals), 3.4), sharey=True, squeeze=False)
+    groups: list[tuple[tuple[Hashable, ...], pd.DataFrame]]
     groups = list(summary.groupby(others, sort=False)) if others else [((), summary)]
     if len(groups) > len(SERIES_COLOURS):  # too many lines to tell apart: average over the others
-        groups = [(("all",), summary.groupby(["proposal", x], as_index=False)[["p_adopted", "ci_low", "ci_high"]].mean())]
+        means = summary.groupby(["proposal", x], as_index=False)[["p_adopted", "ci_low", "ci_high"]].mean()
+        groups = [(("all",), means)]
     for axis, code in zip(axes[0], proposals, strict=True):
         for n, (key, group) in enumerate(groups):
             rows = group[group.proposal == code].sort_values(x)
-            label = ", ".join(f"{short(o)} = {_value(v)}" for o, v in zip(others, key if isinstance(key, tuple) else (key,), strict=False)) or None
+            values = key if isinstance(key, tuple) else (key,)
+            label = ", ".join(f"{short(o)} = {_value(v)}" for o, v in zip(others, values, strict=False)) or None
             colour = SERIES_COLOURS[n % len(SERIES_COLOURS)]
-            axis.plot(rows[x], rows.p_adopted, linestyle="-" if len(rows) > 1 else "none", color=colour, marker="o", markersize=3, label=label)
+            axis.plot(rows[x], rows.p_adopted, linestyle="-" if len(rows) > 1 else "none", color=colour, marker="o",
+                      markersize=3, label=label)
             axis.fill_between(rows[x], rows.ci_low, rows.ci_high, color=colour, alpha=0.2, linewidth=0)
         axis.set_title(code.replace("_", " "))
         axis.set_ylim(-0.02, 1.02)
@@ -302,13 +323,15 @@ def sweep_line_figure(summary: pd.DataFrame, x: str, others: list[str], title: s
     return figure
 
 
-def sweep_heatmap_figure(summary: pd.DataFrame, x: str, y: str, title: str) -> plt.Figure:
+def sweep_heatmap_figure(summary: pd.DataFrame, x: str, y: str, title: str) -> Figure:
     """P(adopted) over two parameters, one panel per proposal (averaged over any other parameters)."""
     proposals = list(dict.fromkeys(summary.proposal))
-    figure, axes = plt.subplots(1, len(proposals), figsize=(3.4 * len(proposals), 3.4), squeeze=False, sharey=True, layout="constrained")
+    figure, axes = plt.subplots(1, len(proposals), figsize=(3.4 * len(proposals), 3.4), squeeze=False, sharey=True,
+                                layout="constrained")
     for axis, code in zip(axes[0], proposals, strict=True):
         grid = summary[summary.proposal == code].pivot_table(index=y, columns=x, values="p_adopted", aggfunc="mean")
-        image = axis.imshow(grid.to_numpy(), origin="lower", aspect="auto", vmin=0, vmax=1, cmap="viridis")  # colour-blind safe
+        image = axis.imshow(grid.to_numpy(), origin="lower", aspect="auto", vmin=0, vmax=1,
+                            cmap="viridis")  # colour-blind safe
         axis.set_xticks(range(len(grid.columns)), [_value(v) for v in grid.columns])
         axis.set_yticks(range(len(grid.index)), [_value(v) for v in grid.index])
         axis.set_title(code.replace("_", " "))
@@ -319,11 +342,12 @@ def sweep_heatmap_figure(summary: pd.DataFrame, x: str, y: str, title: str) -> p
     return figure
 
 
-def sensitivity_figure(table: pd.DataFrame, title: str) -> plt.Figure:
+def sensitivity_figure(table: pd.DataFrame, title: str) -> Figure:
     """Sensitivity indices as bars with their 95% intervals, one panel per outcome."""
     outcomes = list(dict.fromkeys(table.outcome))
     sobol = "S1" in table.columns
-    figure, axes = plt.subplots(len(outcomes), 1, figsize=(7.5, 1.0 + 1.3 * len(outcomes) * max(1, table.parameter.nunique() / 3)), squeeze=False)
+    height = 1.0 + 1.3 * len(outcomes) * max(1, table.parameter.nunique() / 3)
+    figure, axes = plt.subplots(len(outcomes), 1, figsize=(7.5, height), squeeze=False)
     for axis, outcome in zip(axes[:, 0], outcomes, strict=True):
         rows = table[table.outcome == outcome]
         y = np.arange(len(rows))
@@ -331,12 +355,14 @@ def sensitivity_figure(table: pd.DataFrame, title: str) -> plt.Figure:
             axis.barh(y - 0.2, rows.S1, 0.4, xerr=rows.S1_conf, color="#0072B2", label="first order (S1)")
             axis.barh(y + 0.2, rows.ST, 0.4, xerr=rows.ST_conf, color="#E69F00", label="total (ST)")
         else:
-            axis.barh(y, rows.mu_star, 0.6, xerr=rows.mu_star_conf, color="#0072B2", label="mu* (mean |elementary effect|)")
+            axis.barh(y, rows.mu_star, 0.6, xerr=rows.mu_star_conf, color="#0072B2",
+                      label="mu* (mean |elementary effect|)")
         axis.set_yticks(y, rows.parameter)
         axis.set_title(outcome, loc="left")
         axis.invert_yaxis()
     axes[0, 0].legend(frameon=False, loc="lower right")
-    axes[-1, 0].set_xlabel("Sobol index (share of the outcome's variance)" if sobol else "mu* (change in P(adopted) per unit range)")
+    axes[-1, 0].set_xlabel("Sobol index (share of the outcome's variance)" if sobol
+                           else "mu* (change in P(adopted) per unit range)")
     figure.suptitle(f"Sensitivity of adoption to the parameters (95% intervals)\n{title}")
     figure.tight_layout()
     return figure
@@ -370,11 +396,12 @@ def difference(a: RunResults, b: RunResults) -> pd.DataFrame:
     return pd.DataFrame({
         "proposal": merged.proposal, "name": merged.name_a, f"p_adopted {a.name}": merged.p_adopted_a,
         f"p_adopted {b.name}": merged.p_adopted_b, "difference": merged.p_adopted_b - merged.p_adopted_a,
-        "ci_low": merged.p_adopted_b - merged.p_adopted_a - 1.96 * se, "ci_high": merged.p_adopted_b - merged.p_adopted_a + 1.96 * se,
+        "ci_low": merged.p_adopted_b - merged.p_adopted_a - 1.96 * se,
+        "ci_high": merged.p_adopted_b - merged.p_adopted_a + 1.96 * se,
     })
 
 
-def difference_figure(a: RunResults, b: RunResults) -> plt.Figure:
+def difference_figure(a: RunResults, b: RunResults) -> Figure:
     """P(adopted) in both runs, and the difference with its 95% interval."""
     table = difference(a, b)
     figure, (left, right) = plt.subplots(1, 2, figsize=(9, 0.8 + 0.5 * len(table)), sharey=True)
@@ -386,7 +413,8 @@ def difference_figure(a: RunResults, b: RunResults) -> plt.Figure:
     left.set_xlabel("P(adopted by the end)")
     left.legend(frameon=False, loc="lower left", bbox_to_anchor=(0, 1.0), ncols=2)
     left.invert_yaxis()
-    right.errorbar(table.difference, y, xerr=[table.difference - table.ci_low, table.ci_high - table.difference], fmt="o", color="black")
+    right.errorbar(table.difference, y, xerr=[table.difference - table.ci_low, table.ci_high - table.difference],
+                   fmt="o", color="black")
     right.axvline(0, color="#777777", linewidth=0.8)
     right.set_xlim(-1, 1)
     right.set_xlabel(f"Difference, {b.name} minus {a.name} (95% interval)")

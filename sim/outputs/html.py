@@ -9,6 +9,7 @@ import base64
 import html
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -29,24 +30,29 @@ def build(folder: Path) -> Path:
     results = RunResults(folder)
     meta = results.metadata
     with tempfile.TemporaryDirectory() as scratch:  # fresh PNGs, whatever format the run's figures are in
-        figures = [(p.stem, base64.b64encode(p.read_bytes()).decode()) for p in draw_run_into(results, Path(scratch) / "figures", "png")]
+        figures = [(p.stem, base64.b64encode(p.read_bytes()).decode())
+                   for p in draw_run_into(results, Path(scratch) / "figures", "png")]
     parts = [
         f"<h1>{html.escape(results.title)}</h1>",
         f"<p>{html.escape(str(meta['scenario']['as_written'].get('description', '')))}</p>",
         _table(pd.DataFrame([
             ("scenario file", meta["scenario"]["file"]), ("SHA-256", meta["scenario"]["sha256"]),
-            ("years", f"{meta['years'][0]}-{meta['years'][1]}"), ("rule", results.rule), ("replicates", f"{results.replicates:,}"),
+            ("years", f"{meta['years'][0]}-{meta['years'][1]}"), ("rule", results.rule),
+            ("replicates", f"{results.replicates:,}"),
             ("seed", meta["seed"]), ("sco-sim", meta["versions"]["sco-sim"]), ("command", " ".join(meta["command"])),
         ], columns=["setting", "value"])),
         "<h2>Results</h2>",
-        "<p class=note>P(adopted): share of replicates in which the proposal was adopted in some year; 95% Wilson interval.</p>",
+        ("<p class=note>P(adopted): share of replicates in which the proposal was adopted in some year; "
+         "95% Wilson interval.</p>"),
         _table(results.summary.round(3)),
-        *[f"<h3>{html.escape(name.replace('_', ' ').title())}</h3><img alt='{name}' src='data:image/png;base64,{data}'>" for name, data in figures],
+        *[f"<h3>{html.escape(name.replace('_', ' ').title())}</h3>"
+          f"<img alt='{name}' src='data:image/png;base64,{data}'>" for name, data in figures],
         "<h2>Stances</h2><p class=note>Shares of the decisions a member voted in, at the final offer.</p>",
         _table(results.stances.round(3)),
         "<h2>Assumptions</h2>", _assumptions(meta),
     ]
-    page = f"<!doctype html><html lang=en><meta charset=utf-8><title>{html.escape(results.title)}</title><style>{STYLE}</style><body>{''.join(parts)}</body></html>"
+    page = (f"<!doctype html><html lang=en><meta charset=utf-8><title>{html.escape(results.title)}</title>"
+            f"<style>{STYLE}</style><body>{''.join(parts)}</body></html>")
     atomic_text(page, folder / REPORT)
     return folder / REPORT
 
@@ -55,12 +61,13 @@ def _table(frame: pd.DataFrame) -> str:
     return frame.to_html(index=False, border=0, escape=True, na_rep="-")
 
 
-def _assumptions(meta: dict) -> str:
+def _assumptions(meta: dict[str, Any]) -> str:
     """The events and the members' key numbers with the sources the configuration gives for them."""
     events = meta.get("events", [])
     rows = [(e["year"], e.get("note", ""), "; ".join(f"{k} = {v}" for k, v in e.get("set", {}).items())
              + ("; accede " + ", ".join(e["accede"]) if e.get("accede") else "")) for e in events]
-    parts = ["<h3>Events</h3>", _table(pd.DataFrame(rows, columns=["year", "source", "change"])) if rows else "<p>None.</p>"]
+    parts = ["<h3>Events</h3>",
+             _table(pd.DataFrame(rows, columns=["year", "source", "change"])) if rows else "<p>None.</p>"]
     first = meta["configuration"][min(meta["configuration"], key=int)]
     numbers = []
     for member in first["members"].values():
@@ -68,7 +75,8 @@ def _assumptions(meta: dict) -> str:
             continue
         sources = member.get("sources", {})
         for dim, value in member["weights"].items():
-            numbers.append((member["name"], f"weights.{dim}", value, sources.get(f"weights.{dim}", sources.get("weights", ""))))
+            numbers.append((member["name"], f"weights.{dim}", value,
+                            sources.get(f"weights.{dim}", sources.get("weights", ""))))
         for other, relation in member.get("relations", {}).items():
             for kind, value in relation.items():
                 if value:

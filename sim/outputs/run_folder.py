@@ -59,15 +59,18 @@ def choose(out: Path | None, scenario: Scenario, force: bool) -> Path:
 def metadata(scenario: Scenario, argv: list[str]) -> dict[str, Any]:
     """Everything needed to reproduce a run: the scenario as written, the resolved configuration, seeds, versions."""
     return {
-        "scenario": {"file": str(scenario.path), "sha256": scenario.digest, "name": scenario.name, "as_written": scenario.source},
+        "scenario": {"file": str(scenario.path), "sha256": scenario.digest, "name": scenario.name,
+                     "as_written": scenario.source},
         "seed": scenario.seed,
         "replicates": scenario.replicates,
         "years": [scenario.start, scenario.end],
         "agenda": list(scenario.agenda),
         "events": [event.model_dump(mode="json") for event in scenario.events],
-        "configuration": {str(year): config.model_dump(mode="json", by_alias=True) for year, config in scenario.timeline.items()},
+        "configuration": {str(year): config.model_dump(mode="json", by_alias=True)
+                          for year, config in scenario.timeline.items()},
         "command": argv,
-        "versions": {"sco-sim": __version__, "python": platform.python_version(), "numpy": np.__version__, "mesa": mesa.__version__},
+        "versions": {"sco-sim": __version__, "python": platform.python_version(), "numpy": np.__version__,
+                     "mesa": mesa.__version__},
         "platform": sys.platform,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
@@ -88,7 +91,8 @@ def write(out: Path, scenario: Scenario, records: list[Record], aggregates: Aggr
             aggregates.stances.to_csv(staging / STANCES, index=False)
             aggregates.by_year.to_csv(staging / BY_YEAR, index=False)
             (staging / PRINTED).write_text(printed + "\n", encoding="utf-8")
-            (staging / METADATA).write_text(json.dumps(metadata(scenario, argv), indent=2, default=str) + "\n", encoding="utf-8")
+            (staging / METADATA).write_text(json.dumps(metadata(scenario, argv), indent=2, default=str) + "\n",
+                                            encoding="utf-8")
     except BaseException:
         if replaced:
             aside.rename(out)
@@ -113,7 +117,8 @@ class RunResults:
         self.summary = pd.read_csv(folder / SUMMARY)
         self.stances = pd.read_csv(folder / STANCES)
         self.by_year = pd.read_csv(folder / BY_YEAR)
-        self.outcomes = pd.read_parquet(folder / OUTCOMES, columns=["replicate", "year", "proposal", "status", "initial_objectors"])
+        self.outcomes = pd.read_parquet(folder / OUTCOMES,
+                                        columns=["replicate", "year", "proposal", "status", "initial_objectors"])
         configurations = self.metadata["configuration"]
         self.members = {code: m["name"] for c in configurations.values() for code, m in c["members"].items()}
         self.proposals = {code: p["name"] for c in configurations.values() for code, p in c["proposals"].items()}
@@ -130,7 +135,8 @@ class RunResults:
     @cached_property
     def timeline(self) -> dict[int, Configuration]:
         """The configuration in force from each year on, as the run resolved it."""
-        return {int(year): Configuration.model_validate(config) for year, config in self.metadata["configuration"].items()}
+        return {int(year): Configuration.model_validate(config)
+                for year, config in self.metadata["configuration"].items()}
 
     def configuration(self, year: int) -> Configuration:
         """The configuration in force in ``year``."""

@@ -27,8 +27,9 @@ def checked(path: Path, scenario: Scenario) -> str:
     """The line ``sco-sim check`` prints for a valid scenario."""
     config = scenario.configuration(scenario.start)
     voting = sum(member.votes_in(scenario.start) for member in config.members.values())
-    return (f"ok: {path} ({scenario.name}: {scenario.start}-{scenario.end}, {len(scenario.agenda)} proposals on the agenda, "
-            f"{voting} members in {scenario.start}, rule {config.rules.decision})")
+    return (f"ok: {path} ({scenario.name}: {scenario.start}-{scenario.end}, "
+            f"{len(scenario.agenda)} proposals on the agenda, {voting} members in {scenario.start}, "
+            f"rule {config.rules.decision})")
 
 
 def run_summary(scenario: Scenario, aggregates: Aggregates) -> str:
@@ -40,18 +41,22 @@ def run_summary(scenario: Scenario, aggregates: Aggregates) -> str:
     lines = [heading, ""]
     header = f"{'proposal':<44} {'P(adopted)':>10} {'95% interval':>15} {'ambition':>9}"
     lines += [header, "-" * len(header)]
-    for row in aggregates.summary.itertuples():
-        ambition = "-" if np.isnan(row.mean_ambition) else f"{row.mean_ambition:.2f}"
-        lines.append(f"{row.name[:44]:<44} {row.p_adopted:>10.3f} {f'[{row.ci_low:.3f}, {row.ci_high:.3f}]':>15} {ambition:>9}")
-        mine = aggregates.stances[aggregates.stances.proposal == row.proposal] if len(aggregates.stances) else aggregates.stances
+    for row in aggregates.summary.to_dict("records"):
+        ambition = "-" if np.isnan(row["mean_ambition"]) else f"{row['mean_ambition']:.2f}"
+        interval = f"[{row['ci_low']:.3f}, {row['ci_high']:.3f}]"
+        lines.append(f"{row['name'][:44]:<44} {row['p_adopted']:>10.3f} {interval:>15} {ambition:>9}")
+        mine = (aggregates.stances[aggregates.stances.proposal == row["proposal"]] if len(aggregates.stances)
+                else aggregates.stances)
         for label, column in (("objected", "objected"), ("reservation", "reservation"), ("stood aside", "stood_aside")):
             who = mine[mine[column] >= 0.005].sort_values(column, ascending=False) if len(mine) else mine
             if len(who):
-                listing = ", ".join(f"{member_names.get(m, m)} {share:.0%}" for m, share in zip(who.member, who[column], strict=True))
+                listing = ", ".join(f"{member_names.get(m, m)} {share:.0%}"
+                                    for m, share in zip(who.member, who[column], strict=True))
                 lines.append(f"    {label + ':':<13} {listing}")
     lines.append("")
     lines.append("P(adopted): share of replicates in which the proposal was adopted in some year of the run.")
-    lines.append("Member shares: share of the decisions (replicate x year) a member voted in where it held that stance at the final offer.")
+    lines.append("Member shares: share of the decisions (replicate x year) a member voted in where it held that stance "
+                 "at the final offer.")
     return "\n".join(lines)
 
 
@@ -64,25 +69,30 @@ def explanation(e: Explanation) -> str:
         f"{e.name} ({e.proposal}), sponsor {e.sponsor}, {e.year}, rule {e.rule}, proposed ambition {e.ambition:.2f}",
         "",
         "Each member's utility at the proposed ambition, by source (benefits x a, costs x a^2; they add up to U).",
-        "It objects when U falls below minus its tolerance (the cost of objecting, raised by dependence on the sponsor).",
+        ("It objects when U falls below minus its tolerance "
+         "(the cost of objecting, raised by dependence on the sponsor)."),
         "",
     ]
-    header = f"{'member':<12} {'stance':<12} {'U':>6} {'tolerance':>9} {'objects >':>9}  " + " ".join(f"{s[:11]:>11}" for s in shown)
+    header = (f"{'member':<12} {'stance':<12} {'U':>6} {'tolerance':>9} {'objects >':>9}  "
+              + " ".join(f"{s[:11]:>11}" for s in shown))
     lines += [header, "-" * len(header)]
     for m in e.members:
         above = "never" if np.isinf(m.objects_above) else f"{m.objects_above:.2f}"
-        row = f"{m.name[:12]:<12} {m.stance.name.lower().replace('_', ' '):<12} {m.utility:>+6.2f} {m.tolerance:>9.2f} {above:>9}  "
-        lines.append(row + " ".join(f"{m.parts[s]:>+11.2f}" if abs(m.parts[s]) >= 0.005 else f"{'.':>11}" for s in shown))
+        row = (f"{m.name[:12]:<12} {m.stance.name.lower().replace('_', ' '):<12} {m.utility:>+6.2f} "
+               f"{m.tolerance:>9.2f} {above:>9}  ")
+        lines.append(row + " ".join(f"{m.parts[s]:>+11.2f}" if abs(m.parts[s]) >= 0.005 else f"{'.':>11}"
+                                    for s in shown))
+    objected = ", ".join(f"{m} {v:.0%}" for m, v in sorted(e.objected.items(), key=lambda kv: -kv[1]) if v >= 0.01)
     lines += ["", f"Without noise: {e.outcome}.",
               f"With noise ({e.replicates} replicates): adopted with probability {e.p_adopted:.2f}"
-              + (("; objected: " + ", ".join(f"{m} {v:.0%}" for m, v in sorted(e.objected.items(), key=lambda kv: -kv[1]) if v >= 0.01))
-                 if any(v >= 0.01 for v in e.objected.values()) else "") + "."]
+              + (("; objected: " + objected) if any(v >= 0.01 for v in e.objected.values()) else "") + "."]
     return "\n".join(lines)
 
 
 def validation_table(verdicts: list[Verdict]) -> str:
     """The validation table printed by ``sco-sim validate``."""
-    header = f"{'case':<30} {'year':>4}  {'what happened':<13} {'P(adopted)':>10} {'95% interval':>15}  {'predicted to object / stand aside / reserve':<48} result"
+    header = (f"{'case':<30} {'year':>4}  {'what happened':<13} {'P(adopted)':>10} {'95% interval':>15}  "
+              f"{'predicted to object / stand aside / reserve':<48} result")
     lines = [header, "-" * len(header)]
     for v in verdicts:
         names = v.member_names
@@ -108,12 +118,12 @@ def sensitivity_indices(table: pd.DataFrame) -> str:
     header = (f"{'outcome':<40} {'parameter':<44} {'S1 [95% interval]':>22} {'ST [95% interval]':>22}" if sobol
               else f"{'outcome':<40} {'parameter':<44} {'mu* [95% interval]':>22} {'sigma':>8}")
     lines += [header, "-" * len(header)]
-    for row in table.itertuples():
+    for row in table.to_dict("records"):
         if sobol:
-            cells = f"{_ci(row.S1, row.S1_conf):>22} {_ci(row.ST, row.ST_conf):>22}"
+            cells = f"{_ci(row['S1'], row['S1_conf']):>22} {_ci(row['ST'], row['ST_conf']):>22}"
         else:
-            cells = f"{_ci(row.mu_star, row.mu_star_conf):>22} {row.sigma:>8.3f}"
-        lines.append(f"{row.outcome[:40]:<40} {row.parameter[:44]:<44} {cells}")
+            cells = f"{_ci(row['mu_star'], row['mu_star_conf']):>22} {row['sigma']:>8.3f}"
+        lines.append(f"{row['outcome'][:40]:<40} {row['parameter'][:44]:<44} {cells}")
     return "\n".join(lines)
 
 
@@ -128,19 +138,22 @@ def sweep_summary(sweep: Sweep, merged: dict[str, pd.DataFrame], ran: int, start
     seconds = time.monotonic() - started
     runs, ran_runs = plan.points * plan.replicates, ran * plan.replicates
     resumed = f", {ran_runs:,} of them now" if ran < plan.points else ""
-    lines = [f"Sweep of {plan.points:,} points x {plan.replicates:,} replicates ({runs:,} runs{resumed}) in {seconds:.1f} s "
-             f"({ran_runs / max(seconds, 1e-9):,.0f} runs/s, start-up and figures included); method {plan.method}", ""]
+    lines = [f"Sweep of {plan.points:,} points x {plan.replicates:,} replicates ({runs:,} runs{resumed}) "
+             f"in {seconds:.1f} s ({ran_runs / max(seconds, 1e-9):,.0f} runs/s, start-up and figures included); "
+             f"method {plan.method}", ""]
     if len(summary):
         names = [p.path for p in plan.swept()]
         if plan.points <= 30:
             wide = summary.pivot_table(index=["point", *names], columns="proposal", values="p_adopted", sort=False)
             lines.append("P(adopted) by point:")
-            lines.append(wide.reset_index().drop(columns="point").to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+            lines.append(wide.reset_index().drop(columns="point")
+                         .to_string(index=False, float_format=lambda v: f"{v:.3f}"))
         else:
             spread = summary.groupby("proposal", sort=False).p_adopted.describe()[["min", "50%", "max"]]
             lines.append("P(adopted) across points (min, median, max):")
             lines.append(spread.to_string(float_format=lambda v: f"{v:.3f}"))
-    lines += ["", f"Results in {sweep.folder}/ (summary.parquet: per point and proposal; by_year.parquet; stances.parquet)"]
+    lines += ["",
+              f"Results in {sweep.folder}/ (summary.parquet: per point and proposal; by_year.parquet; stances.parquet)"]
     return "\n".join(lines)
 
 
@@ -152,10 +165,12 @@ def sweep_failures(sweep: Sweep, failures: pd.DataFrame) -> str:
 
 def backtest_report(result: Backtest, out: Path) -> str:
     """What ``sco-sim backtest`` prints: the calibration, then the errors of the engine and the baselines."""
-    lines = [f"{len(result.issues)} issues from {result.file} ({len(result.skipped)} rows or actors left out: {out}/skipped.txt)"]
+    lines = [f"{len(result.issues)} issues from {result.file} "
+             f"({len(result.skipped)} rows or actors left out: {out}/skipped.txt)"]
     for rule, (chosen, errors) in result.calibration.items():
         lines.append(f"tolerance under {rule}: {chosen} (chosen by 5-fold cross-validation; "
                      f"held-out MAE {100 * errors['cross-validated']:.1f})")
     lines += ["", result.summary.to_string(index=False, float_format=lambda v: f"{v:.1f}"),
-              f"\nMean absolute error on the 0-100 scale, 95% bootstrap intervals over issues. Per issue: {out}/issues.csv"]
+              ("\nMean absolute error on the 0-100 scale, 95% bootstrap intervals over issues. "
+               f"Per issue: {out}/issues.csv")]
     return "\n".join(lines)

@@ -65,7 +65,8 @@ def read_issues(path: Path) -> tuple[list[Issue], list[str]]:
         raise ConfigError(path, "", f"cannot be read as a tab-separated file ({error})") from None
     needed = {"counvte", "out", "rp"}
     if not rows or not needed <= set(rows[0]):
-        raise ConfigError(path, "header", f"expected the columns {', '.join(sorted(needed))} and p<actor>/s<actor> pairs")
+        raise ConfigError(path, "header",
+                          f"expected the columns {', '.join(sorted(needed))} and p<actor>/s<actor> pairs")
     issues, skipped = [], []
     for number, row in enumerate(rows, start=2):  # line 1 is the header
         name = row.get("isnr") or row.get("prname") or f"line {number}"
@@ -83,7 +84,8 @@ def read_issues(path: Path) -> tuple[list[Issue], list[str]]:
             x, s = _number(row.get(f"p{actor}")), _number(row.get(f"s{actor}"))
             if x is None:
                 if (row.get(f"p{actor}") or "").strip():
-                    skipped.append(f"{where}: {actor}'s position {row.get(f'p{actor}')!r} is not a number from 0 to 100; {actor} left out")
+                    skipped.append(f"{where}: {actor}'s position {row.get(f'p{actor}')!r} "
+                                   f"is not a number from 0 to 100; {actor} left out")
                 continue  # no position taken: the actor is not part of this issue
             if s is None:
                 skipped.append(f"{where}: {actor} has a position but no salience; {actor} left out of this issue")
@@ -94,8 +96,10 @@ def read_issues(path: Path) -> tuple[list[Issue], list[str]]:
             continue
         reference = _number(row.get("rp"))
         if reference is None and (row.get("rp") or "").strip():
-            skipped.append(f"{where}: reference point {row.get('rp')!r} is not a number from 0 to 100; treated as absent")
-        issues.append(Issue(number, name, rule, positions, saliences, None if reference is None else reference / 100, outcome / 100))
+            skipped.append(f"{where}: reference point {row.get('rp')!r} "
+                           "is not a number from 0 to 100; treated as absent")
+        issues.append(Issue(number, name, rule, positions, saliences,
+                            None if reference is None else reference / 100, outcome / 100))
     return issues, skipped
 
 
@@ -110,7 +114,8 @@ def _number(text: str | None) -> float | None:
 def compromise(issue: Issue) -> float:
     """The capability x salience weighted mean of positions (capability 1 each under unanimity)."""
     weights = np.array([issue.saliences[a] * (NICE_VOTES[a] if issue.rule == "qmv" else 1.0) for a in issue.positions])
-    return float(np.average(list(issue.positions.values()), weights=weights)) if weights.sum() > 0 else float(np.mean(list(issue.positions.values())))
+    return (float(np.average(list(issue.positions.values()), weights=weights)) if weights.sum() > 0
+            else float(np.mean(list(issue.positions.values()))))
 
 
 def engine_prediction(issue: Issue, tolerance: float, steps: int = 101) -> float:
@@ -128,7 +133,8 @@ def engine_prediction(issue: Issue, tolerance: float, steps: int = 101) -> float
     value = Valuation(benefit, cost, np.zeros_like(benefit), np.zeros_like(cost))
     voters = np.append(np.ones(len(actors), dtype=bool), False)[None, :]
     capability = np.append([NICE_VOTES[a] for a in actors], 0.0)
-    rule = Procedure("consensus", None, steps) if issue.rule == "unanimity" else Procedure("capability_majority", QMV_THRESHOLD, steps)
+    rule = (Procedure("consensus", None, steps) if issue.rule == "unanimity"
+            else Procedure("capability_majority", QMV_THRESHOLD, steps))
     terms = Terms(sponsor=len(actors), ambition=1.0, min_ambition=0.0, min_participants=1)
     tol = np.full((1, len(actors) + 1), tolerance if np.isfinite(tolerance) else 1e9)
     decision = decide(value, tol, voters, capability, terms, rule)
@@ -140,11 +146,12 @@ def baselines(issue: Issue) -> dict[str, float | None]:
     """The reference point, the salience-weighted mean and the median of positions."""
     x = np.array(list(issue.positions.values()))
     s = np.array([issue.saliences[a] for a in issue.positions])
-    return {"reference point": issue.reference, "weighted mean": float(np.average(x, weights=s)) if s.sum() > 0 else float(x.mean()),
+    return {"reference point": issue.reference,
+            "weighted mean": float(np.average(x, weights=s)) if s.sum() > 0 else float(x.mean()),
             "median": float(np.median(x))}
 
 
-def choose_tolerance(issues: list[Issue], folds: int = 5, seed: int = 0) -> tuple[float, dict[float, float]]:
+def choose_tolerance(issues: list[Issue], folds: int = 5, seed: int = 0) -> tuple[float, dict[float | str, float]]:
     """The tolerance with the least cross-validated mean absolute error, and the CV error of each candidate.
 
     With one free parameter and no per-issue fitting, 'training' picks the candidate with the least
@@ -158,7 +165,7 @@ def choose_tolerance(issues: list[Issue], folds: int = 5, seed: int = 0) -> tupl
         train = np.setdiff1d(order, group)
         best = min(TOLERANCES, key=lambda t: errors[t][train].mean())
         held_out.append(errors[best][group])
-    cv = {t: float(errors[t].mean()) for t in TOLERANCES}
+    cv: dict[float | str, float] = {t: float(errors[t].mean()) for t in TOLERANCES}
     chosen = min(TOLERANCES, key=lambda t: errors[t].mean())
     cv["cross-validated"] = float(np.concatenate(held_out).mean())
     return chosen, cv
@@ -170,7 +177,8 @@ def calibrate(issues: list[Issue]) -> dict[str, tuple[float, dict[float | str, f
             if any(i.rule == rule for i in issues)}
 
 
-def backtest(issues: list[Issue], tolerance: dict[str, float], bootstrap: int = 2000, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+def backtest(issues: list[Issue], tolerance: dict[str, float], bootstrap: int = 2000,
+             seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-issue predictions and the table of mean absolute errors (x100, the data's scale) with 95% intervals."""
     rows = []
     for issue in issues:
@@ -181,7 +189,8 @@ def backtest(issues: list[Issue], tolerance: dict[str, float], bootstrap: int = 
     rng = np.random.default_rng(seed)
     summary = []
     for model in ("engine", "reference point", "weighted mean", "median"):
-        for subset, mask in (("all", np.ones(len(per_issue), bool)), ("unanimity", per_issue.rule == "unanimity"), ("qmv", per_issue.rule == "qmv")):
+        for subset, mask in (("all", np.ones(len(per_issue), bool)), ("unanimity", per_issue.rule == "unanimity"),
+                             ("qmv", per_issue.rule == "qmv")):
             frame = per_issue[mask & per_issue[model].notna()]
             errors = (frame[model] - frame.outcome).abs().to_numpy()
             if not len(errors):

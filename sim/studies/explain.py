@@ -62,17 +62,19 @@ def explain(path: Path, proposal: str, year: int | None = None, replicates: int 
         raise ConfigError("command line", "--year", f"expected a year from {probe.start} to {probe.end}, got {year}")
     config = probe.configuration(year)
     if proposal not in config.proposals:
-        raise ConfigError("command line", "PROPOSAL", f"unknown proposal '{proposal}' (expected one of: {', '.join(sorted(config.proposals))})")
+        raise ConfigError("command line", "PROPOSAL",
+                          f"unknown proposal '{proposal}' (expected one of: {', '.join(sorted(config.proposals))})")
     scenario = load_scenario(path, overrides={f"proposals.{proposal}.tabled": [year]}, years=(year, year),
                              agenda=[proposal], replicates=replicates)
     records = [r for r in simulate(scenario) if r.proposal == proposal]
     summary = aggregate(records, {})
     names = {code: member.name for code, member in config.members.items()}
-    objected = {names[m]: v for m, v in zip(summary.stances.member, summary.stances.objected, strict=True)} if len(summary.stances) else {}
+    objected = ({names[m]: v for m, v in zip(summary.stances.member, summary.stances.objected, strict=True)}
+                if len(summary.stances) else {})
     views, outcome = _views(config, proposal, year)
     tabled = config.proposals[proposal]
-    return Explanation(proposal, tabled.name, config.members[tabled.sponsor].name, year, config.rules.decision, tabled.ambition,
-                       views, outcome, float(summary.summary.p_adopted.iloc[0]), replicates, objected)
+    return Explanation(proposal, tabled.name, config.members[tabled.sponsor].name, year, config.rules.decision,
+                       tabled.ambition, views, outcome, float(summary.summary.p_adopted.iloc[0]), replicates, objected)
 
 
 def _views(config: Configuration, proposal: str, year: int) -> tuple[list[MemberView], str]:
@@ -89,14 +91,17 @@ def _views(config: Configuration, proposal: str, year: int) -> tuple[list[Member
     views = []
     for j, i in enumerate(rows):
         code = arrays.actors[i]
-        share = {source: float(x * a if x > 0 else x * a * a) for source, x in zip(arrays.sources, parts[0, j], strict=True)}
+        share = {source: float(x * a if x > 0 else x * a * a)
+                 for source, x in zip(arrays.sources, parts[0, j], strict=True)}
         utility = float(value.benefit[0, j] * a - value.cost[0, j] * a * a)
         views.append(MemberView(code, config.members[code].name, Stance(int(stance[j])), utility, share, float(tol[j]),
                                 float(tol[j] - config.rules.objection_cost), float(limit.objection[0, j])))
     outcome = "not decided: the sponsor is not a voting member this year"
     if sponsor in rows:
         terms = tabled.terms(int(np.flatnonzero(rows == sponsor)[0]), config.rules.min_participants)
-        d = decide(value, tol[None], np.ones((1, len(rows)), dtype=bool), arrays.capability[rows], terms, config.rules.procedure)
+        d = decide(value, tol[None], np.ones((1, len(rows)), dtype=bool), arrays.capability[rows], terms,
+                   config.rules.procedure)
         route = Route(int(d.route[0])).name.lower().replace("_", " ")
-        outcome = f"adopted at ambition {d.ambition[0]:.2f} ({route})" if d.adopted[0] else f"{route} (alone; a package is not tried here)"
+        outcome = (f"adopted at ambition {d.ambition[0]:.2f} ({route})" if d.adopted[0]
+                   else f"{route} (alone; a package is not tried here)")
     return views, outcome

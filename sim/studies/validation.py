@@ -126,7 +126,8 @@ def _reasons(case: Case, p_adopted: float, shares: dict[str, dict[str, float]]) 
         reasons.append(f"predicted adopted with p={p_adopted:.2f} < 0.5")
     if case.outcome == "not_adopted" and p_adopted > 0.5:
         reasons.append(f"predicted adopted with p={p_adopted:.2f} > 0.5")
-    for label, column, named in (("blocker", "objected", case.blocked_by), ("standing aside", "stood_aside", case.stood_aside),
+    for label, column, named in (("blocker", "objected", case.blocked_by),
+                                 ("standing aside", "stood_aside", case.stood_aside),
                                  ("reservation", "reservation", case.reservation)):
         if not named:
             continue
