@@ -6,14 +6,15 @@ import numpy as np
 import pytest
 
 from sim.core.engine import Stance
-from sim.core.records import Status
+from sim.core.records import Record, Status
 from sim.inputs.scenario import load_scenario
-from sim.model.model import SCOModel
+from sim.model.agents import MemberAgent
+from sim.model.model import REPORTERS, SCOModel
 from sim.model.runner import simulate
 
 from .conftest import ROOT
 
-FIELDS = ("status", "ambition", "route", "stance", "initial_stance", "side_payment", "replicates")
+FIELDS = Record.per_replicate()
 
 
 def assert_same(a, b):
@@ -51,6 +52,24 @@ def test_package_records_do_not_depend_on_batching():
     # a linked proposal off the agenda is recorded whether or not its package was offered in a batch
     scenario = load_scenario(ROOT / "scenarios" / "expansion-2015.yaml", replicates=200)
     assert_same(simulate(scenario), simulate(scenario, batch=10))
+
+
+def test_every_state_is_an_agent_and_the_deciders_are_the_members_sponsors_and_candidates():
+    scenario = load_scenario(ROOT / "scenarios" / "expansion-2015.yaml", replicates=5)
+    model = SCOModel(scenario)
+    config = scenario.configuration(scenario.start)
+    assert sorted(model.agents.get("code")) == sorted(config.members)
+    assert all(isinstance(agent, MemberAgent) for agent in model.agents)
+    members = {code for code, member in config.members.items() if member.status == "member"}
+    assert set(model.decider_codes) == members | {"india", "pakistan"}  # the candidates of admit_india and its link
+    assert all(agent in model.agents for agent in model.deciders)
+    records = model.run()
+    assert all(record.actors == model.decider_codes[: len(record.actors)] for record in records)
+
+
+def test_the_reporters_declare_every_field_the_record_reports():
+    assert tuple(REPORTERS) == Record.reported()
+    assert Record.per_replicate()[0] == "replicates"
 
 
 def test_replicates_differ(baseline):
