@@ -96,7 +96,7 @@ class Sweep:
 
     def done(self) -> set[int]:
         """Chunks whose tables are all on disk (their summary, written last, exists)."""
-        return {int(p.name.split(".")[0]) for p in (self.folder / CHUNKS).glob(f"*.{TABLES[-1]}.parquet")}
+        return {int(p.name.split(".")[0]) for p in self._chunk_files(TABLES[-1])}
 
     def remaining(self) -> dict[int, range]:
         """The points of each chunk not yet done, by chunk number, in order."""
@@ -110,7 +110,7 @@ class Sweep:
     def write_chunk(self, number: int, tables: dict[str, pd.DataFrame]) -> None:
         """Write a finished chunk's tables, the one that marks it done last."""
         for name in TABLES:
-            atomic_parquet(tables[name], self.folder / CHUNKS / f"{number:06d}.{name}.parquet")
+            atomic_parquet(tables[name], self.folder / CHUNKS / f"{number:06d}.{name}.parquet")  # as _chunk_files finds
 
     def merge(self) -> dict[str, pd.DataFrame]:
         """Merge every chunk's tables into the sweep's own; the summary and by-year tables get the parameter values."""
@@ -118,25 +118,33 @@ class Sweep:
         merged = {}
         for name in TABLES:
             # read as Arrow tables and convert once: converting each chunk's file to pandas cost more than reading it
-            files = sorted((self.folder / CHUNKS).glob(f"*.{name}.parquet"))
+            files = self._chunk_files(name)
             parts = [part for part in (pq.read_table(path) for path in files) if part.num_rows]
             table = pa.concat_tables(parts, promote_options="default").to_pandas() if parts else _no_rows()
             if name in ("summary", "by_year") and len(table):
                 table = design.merge(table, on="point", how="right")
             merged[name] = table.sort_values("point", kind="stable", ignore_index=True)
-            atomic_parquet(merged[name], self.folder / f"{name}.parquet")
+            atomic_parquet(merged[name], self.table_path(name))
         return merged
 
     def require_finished(self) -> None:
         """Refuse a sweep whose chunks are not all done and merged."""
-        if self.remaining() or not (self.folder / f"{TABLES[-1]}.parquet").is_file():
+        if self.remaining() or not self.table_path(TABLES[-1]).is_file():
             raise ConfigError(self.folder, CHUNKS,
                               "the sweep is not finished; complete it with 'sco-sim sweep --resume' first")
 
     def table(self, name: str) -> pd.DataFrame:
         """One of the merged tables (``summary``, ``by_year``, ``stances``, ``failures``)."""
-        path = self.folder / f"{name}.parquet"
+        path = self.table_path(name)
         return pd.read_parquet(path) if path.is_file() else _no_rows()
+
+    def table_path(self, name: str) -> Path:
+        """Where one of the merged tables is written."""
+        return self.folder / f"{name}.parquet"
+
+    def _chunk_files(self, name: str) -> list[Path]:
+        """Every finished chunk's file of one table, in chunk order."""
+        return sorted((self.folder / CHUNKS).glob(f"*.{name}.parquet"))
 
     def save_sensitivity(self, indices: pd.DataFrame) -> Path:
         """Write the sensitivity indices (as Parquet and CSV); return the CSV's path."""

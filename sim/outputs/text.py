@@ -152,15 +152,15 @@ def sweep_summary(sweep: Sweep, merged: dict[str, pd.DataFrame], ran: int, start
             spread = summary.groupby("proposal", sort=False).p_adopted.describe()[["min", "50%", "max"]]
             lines.append("P(adopted) across points (min, median, max):")
             lines.append(spread.to_string(float_format=lambda v: f"{v:.3f}"))
-    lines += ["",
-              f"Results in {sweep.folder}/ (summary.parquet: per point and proposal; by_year.parquet; stances.parquet)"]
+    summary_file, by_year, stances = (sweep.table_path(name).name for name in ("summary", "by_year", "stances"))
+    lines += ["", f"Results in {sweep.folder}/ ({summary_file}: per point and proposal; {by_year}; {stances})"]
     return "\n".join(lines)
 
 
 def sweep_failures(sweep: Sweep, failures: pd.DataFrame) -> str:
     """The one line an error of a sweep's points gets: how many, the first, and where they all are."""
     return (f"error: {len(failures)} of {sweep.plan.points} points failed; first: point {failures.point.iloc[0]}: "
-            f"{failures.error.iloc[0]} (all in {sweep.folder}/failures.parquet)")
+            f"{failures.error.iloc[0]} (all in {sweep.table_path('failures')})")
 
 
 def backtest_report(result: Backtest, out: Path) -> str:
