@@ -1,39 +1,24 @@
-"""Loading the heavy modules with the garbage collector paused."""
+"""How commands and a sweep's workers start: heavy modules loaded only where they are needed, and once."""
 
 from __future__ import annotations
 
-import gc
 import subprocess
 import sys
 
-import pytest
-
-from sim.core.startup import collector_paused
+from .conftest import ROOT
 
 
-@pytest.fixture(autouse=True)
-def _restore_collector():
-    enabled = gc.isenabled()
-    yield
-    (gc.enable if enabled else gc.disable)()
+def loaded_after(program: str) -> list[str]:
+    probe = f"import sys\n{program}\nprint(*[m in sys.modules for m in ('numpy', 'pandas', 'mesa', 'matplotlib')])"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)
+    return done.stdout.split()[-4:]
 
 
-def test_the_collector_is_paused_inside_and_running_again_after():
-    gc.enable()
-    with collector_paused():
-        assert not gc.isenabled()
-    assert gc.isenabled()
-
-
-def test_a_failed_import_restores_the_collector_and_a_paused_one_stays_paused():
-    gc.enable()
-    with pytest.raises(ImportError), collector_paused():
-        import sim.no_such_module  # noqa: F401
-    assert gc.isenabled()
-    gc.disable()
-    with collector_paused():
-        pass
-    assert not gc.isenabled()
+def test_the_command_line_loads_nothing_heavy_until_a_command_needs_it():
+    assert loaded_after("import sim.cli") == ["False", "False", "False", "False"]
+    # checking a scenario needs numpy (through the engine's types), but not pandas, Mesa or matplotlib
+    checked = loaded_after("from sim.cli import main\nassert main(['check', 'scenarios/baseline.yaml']) == 0")
+    assert checked == ["True", "False", "False", "False"]
 
 
 def test_the_worker_preload_loads_the_model_and_freezes_it_before_workers_fork():

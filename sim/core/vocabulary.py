@@ -1,7 +1,7 @@
 """The closed sets of names a user chooses from, and the limits on what one command may ask for.
 
 Each is written once, here, in a module that imports nothing heavy: the command line builds its parser from
-them before it loads numpy, pandas or Mesa (see :mod:`sim.core.startup`). The limits keep a run within a
+them before it loads numpy, pandas or Mesa (see :mod:`sim.cli`). The limits keep a run within a
 24 GiB machine and a working day; docs/reliability.md ("Limits") lists them.
 """
 

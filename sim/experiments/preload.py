@@ -1,14 +1,18 @@
-"""What a sweep's worker processes need, loaded once by the fork server before it forks them
-(see :mod:`sim.core.startup`)."""
+"""What a sweep's worker processes need, loaded once by the fork server before it forks them.
+
+The workers cannot start a point before they have loaded numpy, pandas, pydantic and Mesa (about 2 s), so the
+fork server loads them once, with the cyclic garbage collector paused (imports leave next to no garbage, and the
+collector would walk their 100,000 long-lived objects again and again as they arrive), and then freezes them, the
+recipe in ``gc.freeze``'s documentation: the workers forked from here neither walk these objects in their
+collections nor, by touching them, copy the memory they share with the fork server.
+"""
 
 import gc
 
-from ..core.startup import collector_paused
-
-with collector_paused():
+gc.disable()
+try:
     from ..model import runner  # noqa: F401
     from . import sweep  # noqa: F401
-
-# the recipe in gc.freeze's documentation: the workers forked from here neither walk these objects in
-# their collections nor, by touching them, copy the memory they share with this process
+finally:
+    gc.enable()
 gc.freeze()
