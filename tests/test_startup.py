@@ -19,6 +19,9 @@ def test_the_command_line_loads_nothing_heavy_until_a_command_needs_it():
     # checking a scenario needs numpy (through the engine's types), but not pandas, Mesa or matplotlib
     checked = loaded_after("from sim.cli import main\nassert main(['check', 'scenarios/baseline.yaml']) == 0")
     assert checked == ["True", "False", "False", "False"]
+    # a sweep's parent hands chunks to its workers and draws figures from the files: it needs no Mesa
+    parent = loaded_after("import sim.experiments.sweep, sim.experiments.executors, sim.outputs.figures")
+    assert parent[2] == "False"
 
 
 def test_the_worker_preload_loads_the_model_and_freezes_it_before_workers_fork():

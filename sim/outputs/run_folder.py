@@ -26,7 +26,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import mesa
 import numpy as np
 import pandas as pd
 
@@ -58,6 +57,8 @@ def choose(out: Path | None, scenario: Scenario, force: bool) -> Path:
 
 def metadata(scenario: Scenario, argv: list[str]) -> dict[str, Any]:
     """Everything needed to reproduce a run: the scenario as written, the resolved configuration, seeds, versions."""
+    import mesa  # here, not above: what reads a run's folder (figures; a sweep's parent draws them) needs no Mesa
+
     return {
         "scenario": {"file": str(scenario.path), "sha256": scenario.digest, "name": scenario.name,
                      "as_written": scenario.source},
