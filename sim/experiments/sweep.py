@@ -25,7 +25,7 @@ from ..inputs.scenario import load_scenario
 from ..inputs.yaml_files import file_sha256
 from ..model.tables import aggregate
 from .design import Parameter, design, parse_parameter
-from .sweep_folder import Plan, Sweep, create, open_sweep
+from .sweep_folder import Plan, Sweep, create, no_rows, open_sweep
 
 #: Runs (points x replicates) in one chunk by default, at most: enough to outweigh a task's overhead.
 CHUNK_RUNS = 20_000
@@ -159,7 +159,7 @@ def run_chunk(plan: Plan, points: list[tuple[int, dict[str, Any]]]) -> dict[str,
             frame = getattr(result, name).drop(columns=["name"], errors="ignore")
             frame.insert(0, "point", index)
             tables[name].append(frame)
-    return {name: pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({"point": pd.Series(dtype=int)})
+    return {name: pd.concat(frames, ignore_index=True) if frames else no_rows()
             for name, frames in tables.items()}
 
 

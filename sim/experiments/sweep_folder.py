@@ -120,7 +120,7 @@ class Sweep:
             # read as Arrow tables and convert once: converting each chunk's file to pandas cost more than reading it
             files = self._chunk_files(name)
             parts = [part for part in (pq.read_table(path) for path in files) if part.num_rows]
-            table = pa.concat_tables(parts, promote_options="default").to_pandas() if parts else _no_rows()
+            table = pa.concat_tables(parts, promote_options="default").to_pandas() if parts else no_rows()
             if name in ("summary", "by_year") and len(table):
                 table = design.merge(table, on="point", how="right")
             merged[name] = table.sort_values("point", kind="stable", ignore_index=True)
@@ -136,7 +136,7 @@ class Sweep:
     def table(self, name: str) -> pd.DataFrame:
         """One of the merged tables (``summary``, ``by_year``, ``stances``, ``failures``)."""
         path = self.table_path(name)
-        return pd.read_parquet(path) if path.is_file() else _no_rows()
+        return pd.read_parquet(path) if path.is_file() else no_rows()
 
     def table_path(self, name: str) -> Path:
         """Where one of the merged tables is written."""
@@ -158,7 +158,8 @@ class Sweep:
         return pd.read_csv(path) if path.is_file() else None
 
 
-def _no_rows() -> pd.DataFrame:
+def no_rows() -> pd.DataFrame:
+    """A table of a sweep with no rows: only the point column, for a chunk or a sweep in which nothing came out."""
     return pd.DataFrame({"point": pd.Series(dtype=int)})
 
 
