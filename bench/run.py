@@ -123,22 +123,59 @@ print(time.perf_counter() - start, peak / 1024, status)
 """
 
 
-def _measured_sweep(argv: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak memory (MB) of one sweep in a fresh process, serial executor."""
-    done = subprocess.run([sys.executable, "-c", _MEASURED, *argv], capture_output=True, text=True, check=True)
-    seconds, megabytes, status = done.stdout.split()
-    assert status == "0", done.stderr
-    return float(seconds), float(megabytes)
+def _descendants(pid: int) -> list[int]:
+    """A process and all its descendants, from the kernel's lists of each thread's children."""
+    found, waiting = [], [pid]
+    while waiting:
+        current = waiting.pop()
+        found.append(current)
+        for children in Path(f"/proc/{current}/task").glob("*/children"):
+            try:
+                waiting += [int(child) for child in children.read_text().split()]
+            except OSError:  # the thread or process ended meanwhile
+                pass
+    return found
 
 
-def sweep_memory(points: int, replicates: int) -> None:
-    """Peak memory of a sweep of points x replicates runs, all in one process (serial executor)."""
-    with tempfile.TemporaryDirectory() as folder:
-        seconds, peak = _measured_sweep(_sweep_argv(folder, points, replicates, workers=1))
-    say("sweep_runs", f"{points * replicates}")
-    say("sweep_seconds", f"{seconds:.1f}")
-    say("sweep_runs_per_second", f"{points * replicates / seconds:.0f}")
-    say("sweep_peak_memory_mb", f"{peak:.0f}")
+def _resident_mb(pids: list[int]) -> float:
+    """The resident memory of processes, summed (pages shared between them count once per process)."""
+    total = 0
+    for pid in pids:
+        try:
+            total += int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+        except (OSError, IndexError, ValueError):  # ended meanwhile
+            pass
+    return total * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _measured_sweep(argv: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, the parent's peak memory (MB, the kernel's high-water mark) and the whole process tree's (MB,
+    parent and workers summed, polled every 50 ms) of one sweep in a fresh process."""
+    process = subprocess.Popen([sys.executable, "-c", _MEASURED, *argv], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    tree = 0.0
+    while process.poll() is None:
+        tree = max(tree, _resident_mb(_descendants(process.pid)))
+        time.sleep(0.05)
+    out, err = process.communicate()
+    assert process.returncode == 0, err
+    seconds, megabytes, status = out.split()
+    assert status == "0", err
+    return float(seconds), float(megabytes), max(tree, float(megabytes))
+
+
+def sweep_memory(shapes: list[tuple[int, int]], workers: int) -> None:
+    """Peak memory of sweeps of the same number of runs cut into few or many points, with ``workers`` workers: of
+    the parent, and of the whole process tree. The first shape's figures are also the headline ones."""
+    for index, (points, replicates) in enumerate(shapes):
+        with tempfile.TemporaryDirectory() as folder:
+            seconds, parent, tree = _measured_sweep(_sweep_argv(folder, points, replicates, workers=workers))
+        for suffix in ("", f"[points={points},replicates={replicates},workers={workers}]")[0 if index == 0 else 1:]:
+            say(f"sweep_runs{suffix}", f"{points * replicates}")
+            say(f"sweep_seconds{suffix}", f"{seconds:.1f}")
+            say(f"sweep_runs_per_second{suffix}", f"{points * replicates / seconds:.0f}")
+            say(f"sweep_peak_memory_mb{suffix}", f"{parent:.0f}")
+            say(f"sweep_tree_peak_memory_mb{suffix}", f"{tree:.0f}")
 
 
 def worker_scaling(points: int, replicates: int, repeats: int, headline: bool = True) -> None:
@@ -266,7 +303,8 @@ def main() -> None:
     worker_scaling(*((10, 1000, 2) if quick else (100, 1000, 7)))
     worker_scaling(*((20, 1000, 1) if quick else (300, 1000, 3)), headline=False)  # how start-up weighs as sweeps grow
     step_scaling(100 if quick else 1000)
-    sweep_memory(*((20, 500) if quick else (2000, 500)))  # 1,000,000 runs in full
+    # 1,000,000 runs in full, as few points of many replicates and as many points of few: memory should not grow
+    sweep_memory([(20, 500), (200, 50)] if quick else [(20, 50_000), (20_000, 50)], workers=2)
 
 
 if __name__ == "__main__":

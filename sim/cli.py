@@ -13,8 +13,8 @@ their modules while it prepares the sweep.
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
-import os
 import sys
 import threading
 import time
@@ -22,11 +22,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import __version__
+from .core.budget import processors
 from .core.errors import ConfigError, UsageError, printable
 from .core.files import FIGURES
 from .core.vocabulary import FIGURE_FORMATS, MAX_REPLICATES, METHODS, RULES
 
 if TYPE_CHECKING:
+    from .core.budget import Estimate
     from .inputs.scenario import Scenario
 
 
@@ -52,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
     run.add_argument("--no-figures", action="store_true", help="do not draw figures (results/.../figures/)")
     run.add_argument("--format", choices=FIGURE_FORMATS, default="png", help="figure format (default png)")
+    run.add_argument("--dry-run", action="store_true",
+                     help="check the scenario and print the run's estimated memory and time; run and write nothing")
 
     plot = commands.add_parser("plot", help="redraw the figures of a saved run or sweep (no re-run)")
     plot.set_defaults(handler=_plot)
@@ -92,8 +96,8 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--samples", type=int,
                        help="samples for random, lhs, sobol (a power of 2) and morris (trajectories)")
     _add_settings(sweep, rule=False)
-    sweep.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                       help="local worker processes (default: one per core)")
+    sweep.add_argument("--workers", type=int, default=processors(),
+                       help="local worker processes (default and most: one per processor this process may use)")
     sweep.add_argument("--scheduler", help="a Dask scheduler's address (tcp://host:8786) to run on instead")
     sweep.add_argument("--chunk-size", type=int,
                        help="points per task at most (default: about 20,000 runs or fewer, and 8 tasks or more "
@@ -107,6 +111,9 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--force", action="store_true", help="replace --out if it exists")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     sweep.add_argument("--no-figures", action="store_true", help="do not draw figures")
+    sweep.add_argument("--dry-run", action="store_true",
+                       help="check the sweep and print its points, chunks, estimated memory and time; run and "
+                            "write nothing")
 
     sensitivity = commands.add_parser("sensitivity", help="Sobol or Morris indices of a finished sweep")
     sensitivity.set_defaults(handler=_sensitivity)
@@ -161,16 +168,21 @@ def _run(args: argparse.Namespace) -> int:
     from .model.tables import aggregate
     from .outputs import run_folder, text
 
-    scenario = _scenario(args.scenario, args)
-    out = run_folder.choose(args.out, scenario, args.force)
-    records = simulate(scenario)
-    aggregates = aggregate(records, scenario.proposal_names)
-    summary = text.run_summary(scenario, aggregates)
-    run_folder.write(out, scenario, records, aggregates, summary, args.argv, replace=args.force)
-    if not args.no_figures:
-        from .outputs.figures import draw_run
+    scenario = _scenario(args.scenario, args)  # refused here if it would need more memory or time than allowed
+    if args.dry_run:
+        from .core.budget import run_estimate
 
-        draw_run(out, args.format)
+        print(text.dry_run(scenario, run_estimate(scenario.size)))
+        return 0
+    with run_folder.claim(args.out, scenario, args.force, args.argv) as out:  # locked until the figures are drawn
+        records = simulate(scenario)
+        aggregates = aggregate(records, scenario.proposal_names)
+        summary = text.run_summary(scenario, aggregates)
+        run_folder.write(out, scenario, records, aggregates, summary, args.argv, replace=args.force)
+        if not args.no_figures:
+            from .outputs.figures import draw_run
+
+            draw_run(out, args.format)
     if not args.quiet:
         print(summary)
         print(f"\nResults written to {out}/" + ("" if args.no_figures else f" (figures in {out}/{FIGURES}/)"))
@@ -195,21 +207,42 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
+    # the folder is locked for the whole command, through the merge and the figures (a new folder under results/,
+    # without --out, is the command's own); a pending replacement (.OUT.pending) is held through OUT
+    from .core.files import destination, guard, lock
+
+    if args.dry_run:
+        return _sweep_dry_run(args)
+    if args.out is not None and args.resume is None:
+        guard(args.out)
+    target = destination(args.resume) if args.resume is not None else args.out
+    if target is None:
+        return _sweep_into(args)
+    with lock(target, args.argv):
+        return _sweep_into(args)
+
+
+def _sweep_into(args: argparse.Namespace) -> int:
     started = time.monotonic()  # the report's time is the whole command's: start-up and figures count
     from .experiments.executors import start_workers
 
     # the workers start first, and load their modules while this process loads its own and prepares the sweep
     with start_workers(args.workers, args.scheduler) as workers:
+        from .core.files import destination
         from .experiments import sweep
+        from .experiments.sweep_folder import install
         from .inputs.yaml_files import parse_overrides
         from .outputs import text
 
         request = sweep.Request(args.scenario, tuple(args.param), args.method, args.samples, args.replicates, args.seed,
                                 parse_overrides(args.set), args.common_noise, args.chunk_size, args.out, args.force)
+        if args.resume is None:
+            _sweep_estimate(args, workers.width)  # too large a sweep is refused before anything is written
         folder = args.resume or args.out
         try:
-            job = sweep.resume(args.resume, request) if args.resume else sweep.start(request, workers.width)
-            folder = job.folder
+            say = functools.partial(print, file=sys.stderr)  # a damaged chunk found on resuming, in one line
+            job = sweep.resume(args.resume, request, say) if args.resume else sweep.start(request, workers.width)
+            folder = destination(job.folder)  # a pending replacement is resumed through the folder it replaces
             preparing = _prepare_figures_in_background() if workers.width > 1 and not args.no_figures else None
             ran = job.points_left()
             with _progress(job.plan.points, job.plan.points - ran, args.quiet) as bar:
@@ -218,18 +251,50 @@ def _sweep(args: argparse.Namespace) -> int:
             print(f"interrupted; the finished chunks are kept; finish with: sco-sim sweep --resume {folder or 'DIR'}",
                   file=sys.stderr)
             return 130
-    merged = job.merge()
+    job.merge()
     if not args.no_figures:
         if preparing is not None:
             preparing.join()  # matplotlib is not for two threads at once
         from .outputs.figures import draw_sweep
 
         draw_sweep(job.folder)
+    job = install(job)  # a sweep that replaces an earlier one is swapped in now that it is complete
     if not args.quiet:
-        print(text.sweep_summary(job, merged, ran, started))
-    if len(merged["failures"]):
-        print(text.sweep_failures(job, merged["failures"]), file=sys.stderr)
+        print(text.sweep_summary(job, ran, started))
+    failures = job.table("failures")  # small: one row per failed point
+    if len(failures):
+        print(text.sweep_failures(job, failures), file=sys.stderr)
         return 1
+    return 0
+
+
+def _sweep_estimate(args: argparse.Namespace, width: int) -> tuple[Scenario, int, Estimate]:
+    """The sweep's scenario, its number of points and its estimate; a ConfigError if it asks too much."""
+    from .core.budget import check_sweep
+    from .experiments.design import design_size, parse_parameter
+
+    if args.scenario is None:
+        raise UsageError("command line: sweep needs a scenario file (or --resume DIR)")
+    scenario = _scenario(args.scenario, args)
+    points = design_size([parse_parameter(text) for text in args.param], args.method, args.samples)
+    return scenario, points, check_sweep(scenario.size, points, width)
+
+
+def _sweep_dry_run(args: argparse.Namespace) -> int:
+    """``sweep --dry-run``: the sweep checked and its cost printed; no worker is started, nothing is written."""
+    from .experiments.executors import check_workers
+    from .experiments.sweep import CHUNK_RUNS, CHUNKS_PER_WORKER
+    from .outputs import text
+
+    if args.resume is not None:
+        raise UsageError("command line: --dry-run is for a new sweep, not with --resume")
+    check_workers(args.workers, args.scheduler)
+    width = 1 if args.scheduler else args.workers  # a cluster's width is known once connected: per worker, then
+    scenario, points, estimate = _sweep_estimate(args, width)
+    # sweep.start's chunk size: about CHUNK_RUNS runs, and CHUNKS_PER_WORKER chunks per worker at least
+    chunk = args.chunk_size or max(1, min(-(-CHUNK_RUNS // scenario.replicates),
+                                          -(-points // (CHUNKS_PER_WORKER * width))))
+    print(text.dry_run_sweep(scenario, points, chunk, width, estimate))
     return 0
 
 
@@ -259,45 +324,50 @@ def _progress(total: int, done: int, quiet: bool) -> Any:
 
 
 def _sensitivity(args: argparse.Namespace) -> int:
+    from .core.files import lock
     from .experiments.sensitivity import analyse
     from .experiments.sweep_folder import open_sweep
     from .outputs import text
     from .outputs.figures import draw_sweep
 
     sweep = open_sweep(args.folder)
-    indices = analyse(sweep)
-    written = sweep.save_sensitivity(indices)
-    figures = draw_sweep(args.folder)
+    with lock(args.folder, args.argv):  # it writes into the sweep's folder: not while another command does
+        indices = analyse(sweep)
+        written = sweep.save_sensitivity(indices)
+        figures = draw_sweep(args.folder)
     print(text.sensitivity_indices(indices))
     print(f"\nWritten to {written} (bars in {figures[-1]})")
     return 0
 
 
 def _plot(args: argparse.Namespace) -> int:
+    from .core.files import lock
     from .experiments.sweep_folder import MANIFEST, is_sweep, open_sweep
     from .outputs.figures import draw_run, draw_sweep
     from .outputs.run_folder import METADATA, is_run
 
     folder: Path = args.folder
-    if is_sweep(folder):
-        open_sweep(folder).require_finished()
-        drawn = draw_sweep(folder, args.format)
-    elif is_run(folder):
-        drawn = draw_run(folder, args.format)
-    else:
+    if not is_sweep(folder) and not is_run(folder):
         raise ConfigError(folder, "", f"not a run or sweep folder (expected {METADATA} or {MANIFEST})")
+    with lock(folder, args.argv):  # it redraws the figures in the folder: not while another command writes there
+        if is_sweep(folder):
+            open_sweep(folder).require_finished()
+            drawn = draw_sweep(folder, args.format)
+        else:
+            drawn = draw_run(folder, args.format)
     print("\n".join(str(path) for path in drawn))
     return 0
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from .core.files import occupied
+    from .core.files import claim
     from .outputs.figures import draw_comparison
     from .outputs.run_folder import RunResults
 
     first, second = RunResults(args.first), RunResults(args.second)
-    occupied(args.out, args.force)
-    print("\n".join(str(path) for path in draw_comparison(first, second, args.out, args.format)))
+    with claim(args.out, args.force, args.argv):
+        drawn = draw_comparison(first, second, args.out, args.format)
+    print("\n".join(str(path) for path in drawn))
     return 0
 
 
@@ -315,7 +385,7 @@ def _backtest(args: argparse.Namespace) -> int:
 
     result = backtest.run_backtest(args.file, args.rule)
     out = args.out or default_folder("backtest-deu")
-    backtest.write(result, out)
+    backtest.write(result, out, args.argv)
     print(text.backtest_report(result, out))
     return 0
 
@@ -357,8 +427,8 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:  # the reader went away (e.g. `| head`): nothing left to say
         return 0
-    except OSError as error:
-        print(printable(f"error: {error.filename or ''}: {error.strerror or error}"), file=sys.stderr)
+    except OSError as error:  # the file system refused: name the file where the error does, never an empty name
+        print(printable(f"error: {error.filename or 'file system'}: {error.strerror or error}"), file=sys.stderr)
         return 2
     except Exception as error:  # the user gets one line, not a traceback
         if args.debug:

@@ -70,7 +70,7 @@ def test_compare_two_runs(runs, tmp_path, capsys):
     out = tmp_path / "cmp"
     assert main(["compare", str(runs / "era-2016"), str(runs / "era-2024"), "--out", str(out)]) == 0
     assert {p.name for p in out.iterdir()} == {"adoption.png", "objections.png", "stances.png", "alignment.png",
-                                               "differences.png", "differences.csv"}
+                                               "differences.png", "differences.csv", ".sco-sim.json"}
     table = pd.read_csv(out / "differences.csv").set_index("proposal")
     energy = table.loc["energy_framework"]
     assert energy.difference == pytest.approx(energy["p_adopted era-2024"] - energy["p_adopted era-2016"])

@@ -1,23 +1,58 @@
-"""Where results go, and writing them so that a crash never leaves a half-written file or folder under its
-final name."""
+"""Where results go, and writing them so that no crash, Ctrl-C or second command ever loses a result.
+
+Every folder sco-sim writes (a run, a sweep, a comparison, a backtest) carries a marker, :data:`MARKER`
+(``{"kind", "version", "created"}``). ``--force`` replaces only a folder that carries it (or, written by an
+earlier version, its kind's own manifest saying sco-sim wrote it), and no command ever writes into the root,
+the home folder, the current folder or one of its parents.
+
+A folder is replaced without a moment in which neither the old nor the new results are under its name: the
+new one is written into a hidden sibling (``.NAME.new-XXXX``, marked first), then swapped in at once (Linux's
+``renameat2(RENAME_EXCHANGE)``; elsewhere the old one is renamed aside to ``.NAME.old-XXXX`` and the new one
+renamed in), and only then is the old one removed (its marker last). A command that writes to NAME holds an
+exclusive lock on it for its whole length, in ``.NAME.lock`` beside it (so swaps leave the lock alone), and
+first recovers what an interrupted command left: with the lock held, every hidden sibling of ours is stale, so
+a set-aside copy is put back if NAME is missing, and the rest is removed.
+"""
 
 from __future__ import annotations
 
+import ctypes
+import errno
+import fcntl
+import json
 import os
+import secrets
 import shutil
+import socket
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .. import __version__
 from .errors import UsageError
 
 #: Where a command writes when it is given no --out: a new folder in here, named after what ran and when.
 RESULTS = Path("results")
 #: The folder, inside a run's or a sweep's, that holds its figures.
 FIGURES = "figures"
+#: The file that marks a folder as written by sco-sim, in every folder it writes.
+MARKER = ".sco-sim.json"
+#: The kinds of folder sco-sim writes, as its marker names them.
+KINDS = ("run", "sweep", "comparison", "backtest")
+#: The hidden siblings of a folder NAME: ``.NAME.<tag>-XXXX`` while written, set aside, or waiting to replace it.
+NEW, OLD, PENDING = "new", "old", "pending"
+#: What an earlier version left beside a run it was replacing (put back if the run is missing).
+LEGACY_ASIDE = "replaced"
+
+#: Whether a folder without a marker was written by an earlier sco-sim (its kind's manifest says so).
+Legacy = Callable[[Path], bool]
+
+
+# --- where results go, and where they may not -------------------------------------------------------
 
 
 def default_folder(name: str) -> Path:
@@ -32,38 +67,272 @@ def default_folder(name: str) -> Path:
     return candidate
 
 
-def occupied(folder: Path, force: bool, hint: str = "choose another folder or pass --force to replace it") -> bool:
+def guard(folder: Path) -> None:
+    """Refuse, force or not, an output folder that holds far more than results: the root, the home folder, the
+    current folder and its parents (``--out . --force`` would otherwise replace the folder the user is in)."""
+    where = folder.resolve()
+    here = Path.cwd().resolve()
+    if where == Path(where.anchor):
+        reason = "the root folder"
+    elif where == here or where in here.parents:
+        reason = "the current folder" if where == here else "a parent of the current folder"
+    elif where == Path.home().resolve():
+        reason = "the home folder"
+    else:
+        return
+    raise UsageError(f"{folder}: --out: is {reason}; sco-sim writes only into a folder of its own, "
+                     "choose a new folder")
+
+
+def occupied(folder: Path, force: bool, hint: str = "choose another folder or pass --force to replace it",
+             legacy: Legacy | None = None) -> bool:
     """Whether the output folder already holds something that ``force`` allows to be replaced.
 
-    A folder that holds anything is refused without ``force`` (a UsageError ending in ``hint``); a file
-    where the folder should be is refused always.
+    A folder that holds anything is refused without ``force`` (a UsageError ending in ``hint``), and with it
+    unless sco-sim wrote it (:func:`ours`); a file where the folder should be, and the places :func:`guard`
+    names, are refused always.
     """
+    guard(folder)
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"{folder}: --out: exists and is not a folder")
     if folder.exists() and any(folder.iterdir()):
         if not force:
             raise UsageError(f"{folder}: --out: already holds results; {hint}")
+        if not ours(folder, legacy):
+            raise UsageError(f"{folder}: --out: holds files sco-sim did not write; refusing to replace it")
         return True
     return False
 
 
-@contextmanager
-def staged_folder(out: Path, replace: bool = False) -> Iterator[Path]:
-    """A hidden sibling folder to write into, renamed to ``out`` when the block ends without error.
+def mark(folder: Path, kind: str) -> None:
+    """Mark ``folder`` as sco-sim's, of ``kind`` (one of :data:`KINDS`)."""
+    stamp = {"kind": kind, "version": __version__, "created": datetime.now(UTC).isoformat(timespec="seconds")}
+    atomic_text(json.dumps(stamp) + "\n", folder / MARKER)
 
-    Without ``replace``, ``out`` must not exist or be empty (the rename fails rather than merge);
-    with it, an earlier ``out`` is removed only once the new one is complete.
+
+def ours(folder: Path, legacy: Legacy | None = None) -> bool:
+    """Whether sco-sim wrote ``folder``: it carries a marker of one of :data:`KINDS`, or ``legacy`` says so."""
+    try:
+        stamp = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+        if isinstance(stamp, dict) and stamp.get("kind") in KINDS:
+            return True
+    except (OSError, ValueError):
+        pass
+    return legacy is not None and folder.is_dir() and legacy(folder)
+
+
+def manifest_says_sco_sim(path: Path, keys: tuple[str, ...]) -> bool:
+    """Whether the JSON file ``path`` holds a version string at ``keys`` (how an earlier version's manifest says
+    that sco-sim wrote it)."""
+    try:
+        value: Any = json.loads(path.read_text(encoding="utf-8"))
+        for key in keys:
+            value = value[key]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return isinstance(value, str) and bool(value)
+
+
+# --- the hidden siblings: writing beside, swapping in, recovering ------------------------------------
+
+
+def sibling(folder: Path, tag: str) -> Path:
+    """The hidden sibling of ``folder`` with ``tag``, without a random part (:data:`PENDING`)."""
+    return folder.parent / f".{folder.name}.{tag}"
+
+
+def destination(folder: Path) -> Path:
+    """The folder that ``folder``, a hidden :data:`PENDING` sibling, is to replace; ``folder`` itself otherwise."""
+    name, suffix = folder.name, f".{PENDING}"
+    if name.startswith(".") and name.endswith(suffix) and len(name) > len(suffix) + 1:
+        return folder.parent / name[1:-len(suffix)]
+    return folder
+
+
+def recover(folder: Path, legacy: Legacy | None = None) -> None:
+    """Clear what interrupted commands left beside ``folder``; call it with ``folder``'s lock held.
+
+    If ``folder`` is missing, the newest complete copy set aside (``.NAME.old-*``, an earlier version's
+    ``.NAME.replaced``) is put back; every other staging or set-aside sibling that sco-sim wrote is removed. A
+    pending sweep (``.NAME.pending``) is left for ``--resume``.
+    """
+    if not folder.parent.is_dir():
+        return
+    prefix = f".{folder.name}."
+    leftovers = [p for p in folder.parent.iterdir()
+                 if p.name.startswith(prefix) and p.is_dir() and not p.is_symlink()]
+    aside = [p for p in leftovers if p.name.startswith(f"{prefix}{OLD}-") or p.name == f"{prefix}{LEGACY_ASIDE}"]
+    staged = [p for p in leftovers if p.name.startswith(f"{prefix}{NEW}-")]
+    if not folder.exists() and not folder.is_symlink():
+        kept = sorted((p for p in aside if ours(p, legacy)), key=lambda p: p.stat().st_mtime)
+        if kept:
+            os.rename(kept[-1], folder)
+            aside.remove(kept[-1])
+    for stale in aside + staged:
+        if ours(stale, legacy):
+            remove(stale)
+
+
+def remove(folder: Path) -> None:
+    """Remove a folder of sco-sim's, its marker last, so that a removal cut short still shows whose it was."""
+    for entry in folder.iterdir():
+        if entry.name == MARKER:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+    (folder / MARKER).unlink(missing_ok=True)
+    folder.rmdir()
+
+
+def swap_in(staging: Path, out: Path) -> None:
+    """Put the complete folder ``staging`` under ``out``, replacing what is there in one step, then remove that."""
+    if not out.exists():
+        os.rename(staging, out)
+        return
+    remove(exchange(staging, out))
+
+
+def promote(pending: Path) -> Path:
+    """Swap the complete hidden sibling ``pending`` (``.NAME.pending``) in for NAME; return NAME.
+
+    It is renamed to a staging name first, so that the earlier NAME, once swapped out, is never taken for a
+    pending replacement (a crash then leaves it where :func:`recover` removes it).
+    """
+    target = destination(pending)
+    staging = target.parent / f".{target.name}.{NEW}-{secrets.token_hex(4)}"
+    os.rename(pending, staging)
+    swap_in(staging, target)
+    return target
+
+
+def exchange(new: Path, out: Path) -> Path:
+    """Swap ``new`` in under ``out`` at once; return where the old ``out`` now is.
+
+    On Linux, ``renameat2(RENAME_EXCHANGE)`` swaps the two names atomically, so the old is at ``new``'s name.
+    Where that call is missing or the file system refuses it, the old is renamed aside first; a crash between
+    the two renames leaves the old aside, which :func:`recover` puts back.
+    """
+    if _renameat2 is not None:
+        if _renameat2(_AT_FDCWD, os.fsencode(new), _AT_FDCWD, os.fsencode(out), _RENAME_EXCHANGE) == 0:
+            return new
+        code = ctypes.get_errno()
+        if code not in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+            raise OSError(code, os.strerror(code), str(out))
+    aside = out.parent / f".{out.name}.{OLD}-{secrets.token_hex(4)}"
+    os.rename(out, aside)
+    try:
+        os.rename(new, out)
+    except BaseException:
+        os.rename(aside, out)
+        raise
+    return aside
+
+
+def _libc_renameat2() -> Callable[..., int] | None:
+    try:
+        function: Callable[..., int] = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return None
+    return function
+
+
+_AT_FDCWD, _RENAME_EXCHANGE = -100, 2
+_renameat2 = _libc_renameat2()
+
+
+@contextmanager
+def staged_folder(out: Path, replace: bool = False, kind: str | None = None) -> Iterator[Path]:
+    """A hidden sibling folder to write into, put under ``out`` when the block ends without error.
+
+    Without ``replace``, ``out`` must not exist or be empty (the rename fails rather than merge); with it, an
+    earlier ``out`` is swapped out in one step once the new one is complete (:func:`swap_in`). ``kind`` marks
+    the folder as sco-sim's (first, so that even a staging folder cut short is known to be ours).
     """
     out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.{NEW}-", dir=out.parent))
     try:
+        if kind is not None:
+            mark(staging, kind)
         yield staging
-        if out.exists() and (replace or not any(out.iterdir())):
-            shutil.rmtree(out)
-        os.rename(staging, out)
+        if replace and out.exists() and any(out.iterdir()):
+            swap_in(staging, out)
+        else:
+            os.rename(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+# --- the lock -------------------------------------------------------------------------------------
+
+
+@contextmanager
+def lock(folder: Path, command: list[str]) -> Iterator[None]:
+    """Hold ``folder`` for this process alone while the block runs; another holder is refused in one line.
+
+    The lock is ``fcntl.flock`` on ``.NAME.lock`` beside the folder, which records the holder (pid, host, command,
+    start). A lock file left by a killed command holds no lock and is reused; the file is removed on release,
+    and a lock taken on a file just removed is taken again on the new one.
+    """
+    where = folder.resolve()
+    if where == Path(where.anchor):
+        raise UsageError(f"{folder}: is the root folder; sco-sim writes only into a folder of its own")
+    where.parent.mkdir(parents=True, exist_ok=True)
+    path = where.parent / f".{where.name}.lock"
+    handle = _take(path, folder)
+    try:
+        holder = {"pid": os.getpid(), "host": socket.gethostname(), "command": " ".join(command),
+                  "since": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+        os.ftruncate(handle, 0)
+        os.pwrite(handle, (json.dumps(holder) + "\n").encode(), 0)
+        yield
+    finally:
+        path.unlink(missing_ok=True)
+        os.close(handle)
+
+
+def _take(path: Path, folder: Path) -> int:
+    while True:
+        handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(handle)
+            raise UsageError(f"{folder}: locked by {_holder(path)}; wait for it to finish or stop it") from None
+        try:
+            same = os.stat(path).st_ino == os.fstat(handle).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            return handle
+        os.close(handle)  # the holder removed the file as we opened it: take the lock on the new one
+
+
+def _holder(path: Path) -> str:
+    try:
+        holder = json.loads(path.read_text(encoding="utf-8"))
+        here = "" if holder["host"] == socket.gethostname() else f" on {holder['host']}"
+        return f"sco-sim (pid {holder['pid']}{here}, '{holder['command']}', since {holder['since']})"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "another sco-sim command"
+
+
+@contextmanager
+def claim(folder: Path, force: bool, command: list[str],
+          hint: str = "choose another folder or pass --force to replace it",
+          legacy: Legacy | None = None) -> Iterator[bool]:
+    """Hold the output folder for the block: refuse the places :func:`guard` names, take the lock, recover what
+    an interrupted command left, refuse results there unless ``force`` (:func:`occupied`); yield whether the
+    folder holds results to be replaced."""
+    guard(folder)
+    with lock(folder, command):
+        recover(folder, legacy)
+        yield occupied(folder, force, hint, legacy)
+
+
+# --- files ----------------------------------------------------------------------------------------
 
 
 def atomic_write(path: Path, write: Callable[[str], Any]) -> None:

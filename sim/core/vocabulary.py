@@ -34,3 +34,21 @@ MAX_PROPOSALS = 1000
 MAX_POINTS = 10_000_000
 #: Replicates a historical case may ask for.
 MIN_CASE_REPLICATES, MAX_CASE_REPLICATES = 10, 100_000
+
+#: Bytes one YAML file may hold (configs/base.yaml, the largest, is about 30 KB); at most this plus one is read.
+MAX_YAML_BYTES = 1 << 20
+#: A YAML document's size with every alias counted as a copy of what it names (one per node, a string's
+#: characters, two per level of nesting: about the JSON a run's metadata.json copies it into). It refuses an
+#: alias bomb, and bounds what metadata.json can grow to from the scenario it copies; a plain file's size is
+#: a few times its bytes at most unless it nests very deep (configs/base.yaml, 35 KB, counts about 45,000).
+MAX_YAML_EXPANDED = 16 * MAX_YAML_BYTES
+#: The largest a weight-like number of the configuration may be (capability, side payments, costs):
+#: far beyond any meaningful value, and far from where float64 sums and products overflow.
+MAX_MAGNITUDE = 1e6
+
+#: Memory one run may need by the estimate of :mod:`sim.core.budget` (the machine has 24 GiB).
+MAX_RUN_BYTES = 16 << 30
+#: Time one run may take by that estimate: a working day.
+MAX_RUN_SECONDS = 8 * 3600
+#: Runs (points x replicates) one sweep may ask for.
+MAX_SWEEP_RUNS = 5_000_000_000

@@ -16,6 +16,7 @@ A design depends only on the parameters, the method, the number of samples and t
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -73,8 +74,9 @@ def parse_parameter(text: str) -> Parameter:
         return Parameter(path, bounds=(low, high))
     if match := _RANGE.match(given):
         start, stop, count = float(match[1]), float(match[2]), int(match[3])
-        if count < 1:
-            raise ConfigError("command line", where, "a range start:stop:count needs a count of at least 1")
+        if not 1 <= count <= MAX_POINTS:
+            raise ConfigError("command line", where,
+                              f"a range start:stop:count needs a count from 1 to {MAX_POINTS:,}, got {count:,}")
         return Parameter(path, values=tuple(float(v) for v in np.linspace(start, stop, count)))
     values = [parse_value(item.strip(), where) for item in given.split(",")]
     if any(v is None or isinstance(v, dict | list) for v in values):
@@ -84,6 +86,25 @@ def parse_parameter(text: str) -> Parameter:
 
 def design(parameters: list[Parameter], method: Method, samples: int | None, seed: int) -> list[dict[str, Any]]:
     """The points of the design: one mapping {path: value} each, in a fixed order."""
+    size = design_size(parameters, method, samples)
+    paths = [p.path for p in parameters]
+    if method == "grid":
+        combos = itertools.product(*(p.values or () for p in parameters))
+        return [dict(zip(paths, combo, strict=True)) for combo in combos]
+    if method in ("sobol", "morris"):
+        return _salib(parameters, method, size // (len(parameters) + (2 if method == "sobol" else 1)), seed)
+    rng = np.random.default_rng(seed)
+    if method == "random":
+        unit = rng.random((size, len(parameters)))
+    else:  # Latin hypercube: one point in each of `samples` strata per dimension, strata shuffled
+        strata = np.stack([rng.permutation(size) for _ in parameters], axis=1)
+        unit = (strata + rng.random((size, len(parameters)))) / size
+    return [{p.path: _from_unit(p, u) for p, u in zip(parameters, row, strict=True)} for row in unit]
+
+
+def design_size(parameters: list[Parameter], method: Method, samples: int | None) -> int:
+    """How many points the design has, counted without making them; a ConfigError if it cannot be made or has more
+    than :data:`MAX_POINTS` (so a sweep's size is known, and checked, before anything is allocated)."""
     if not parameters:
         raise ConfigError("command line", "--param", "a sweep needs at least one --param")
     paths = [p.path for p in parameters]
@@ -97,22 +118,19 @@ def design(parameters: list[Parameter], method: Method, samples: int | None, see
         if samples is not None:
             raise ConfigError("command line", "--samples",
                               "the grid method takes no --samples (its size is the product of the values)")
-        size = int(np.prod([len(p.values or ()) for p in parameters], dtype=float))
-        _check_size(size)
-        combos = itertools.product(*(p.values or () for p in parameters))
-        return [dict(zip(paths, combo, strict=True)) for combo in combos]
+        return _checked(math.prod(len(p.values or ()) for p in parameters))  # exact, where a float would round
     if samples is None or samples < 1:
         raise ConfigError("command line", "--samples", f"the {method} method needs --samples N (N >= 1)")
-    if method in ("sobol", "morris"):
-        return _salib(parameters, method, samples, seed)
-    rng = np.random.default_rng(seed)
-    _check_size(samples)
-    if method == "random":
-        unit = rng.random((samples, len(parameters)))
-    else:  # Latin hypercube: one point in each of `samples` strata per dimension, strata shuffled
-        strata = np.stack([rng.permutation(samples) for _ in parameters], axis=1)
-        unit = (strata + rng.random((samples, len(parameters)))) / samples
-    return [{p.path: _from_unit(p, u) for p, u in zip(parameters, row, strict=True)} for row in unit]
+    if method == "sobol":
+        salib_problem(parameters)
+        size = _checked(samples * (len(parameters) + 2))
+        if samples & (samples - 1):
+            raise ConfigError("command line", "--samples", f"Sobol sampling needs a power of 2, got {samples}")
+        return size
+    if method == "morris":
+        salib_problem(parameters)
+        return _checked(samples * (len(parameters) + 1))
+    return _checked(samples)
 
 
 def _from_unit(parameter: Parameter, u: float) -> Any:
@@ -136,13 +154,9 @@ def salib_problem(parameters: list[Parameter]) -> dict[str, Any]:
 
 def _salib(parameters: list[Parameter], method: Method, samples: int, seed: int) -> list[dict[str, Any]]:
     problem = salib_problem(parameters)
-    k = len(parameters)
-    _check_size(samples * (k + 2 if method == "sobol" else k + 1))
     if method == "sobol":
         from SALib.sample import sobol
 
-        if samples & (samples - 1):
-            raise ConfigError("command line", "--samples", f"Sobol sampling needs a power of 2, got {samples}")
         matrix = sobol.sample(problem, samples, calc_second_order=False, seed=seed)
     else:
         from SALib.sample import morris
@@ -151,7 +165,8 @@ def _salib(parameters: list[Parameter], method: Method, samples: int, seed: int)
     return [{path: float(v) for path, v in zip(problem["names"], row, strict=True)} for row in matrix]
 
 
-def _check_size(size: float) -> None:
+def _checked(size: int) -> int:
     if size > MAX_POINTS:
         raise ConfigError("command line", "--param",
-                          f"the design has {size:,.0f} points; at most {MAX_POINTS:,} are allowed")
+                          f"the design has {size:,} points; at most {MAX_POINTS:,} are allowed")
+    return size

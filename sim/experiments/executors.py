@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, cast
 
+from ..core.budget import processors
 from ..core.errors import ConfigError
 
 
@@ -46,13 +47,22 @@ class Workers:
         self.close()
 
 
+def check_workers(workers: int, scheduler: str | None) -> None:
+    """Refuse fewer than one worker, or more local ones than processors: more processes than processors only slow
+    each other down, and each holds a run in memory."""
+    if workers < 1:
+        raise ConfigError("command line", "--workers", f"expected at least 1, got {workers}")
+    if not scheduler and workers > processors():
+        raise ConfigError("command line", "--workers", f"at most {processors()} here (the processors this process "
+                                                       f"may use), got {workers}; to use more, give --scheduler")
+
+
 def start_workers(workers: int, scheduler: str | None) -> Workers:
     """Serial for one worker, local processes for several, a Dask cluster when a scheduler is named.
 
     Local processes start at once, in the background, while the caller goes on.
     """
-    if workers < 1:
-        raise ConfigError("command line", "--workers", f"expected at least 1, got {workers}")
+    check_workers(workers, scheduler)
     if scheduler:
         from distributed import Client
 

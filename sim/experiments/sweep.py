@@ -19,13 +19,13 @@ from typing import Any
 import pandas as pd
 
 from ..core.errors import ConfigError, UsageError
-from ..core.files import default_folder
+from ..core.files import PENDING, default_folder, destination, recover, sibling
 from ..core.vocabulary import Method
 from ..inputs.scenario import load_scenario
 from ..inputs.yaml_files import file_sha256
 from ..model.tables import aggregate
 from .design import Parameter, design, parse_parameter
-from .sweep_folder import Plan, Sweep, create, no_rows, open_sweep
+from .sweep_folder import Plan, Sweep, create, is_sweep, no_rows, open_sweep, written_by_sco_sim
 
 #: Runs (points x replicates) in one chunk by default, at most: enough to outweigh a task's overhead.
 CHUNK_RUNS = 20_000
@@ -69,20 +69,39 @@ def start(request: Request, width: int) -> Sweep:
                                              -(-len(points) // (CHUNKS_PER_WORKER * width))))
     plan = Plan(str(request.scenario.resolve()), scenario.digest, [p.as_dict() for p in parameters], request.method,
                 request.samples, scenario.seed, scenario.replicates, len(points), chunk, request.overrides,
-                request.common_noise, taper=width if width > 1 else 0)
+                request.common_noise, taper=width if width > 1 else 0, sources=scenario.sources)
     return create(request.out or default_folder(f"sweep-{scenario.name}"), plan, points, force=request.force)
 
 
-def resume(folder: Path, request: Request) -> Sweep:
+def resume(folder: Path, request: Request, say: Callable[[str], object] = lambda line: None) -> Sweep:
     """The interrupted sweep in ``folder``; refused if ``request`` asks for anything else than the sweep was begun
-    with (the manifest decides, and what differs would be ignored), or if its scenario file changed since."""
-    sweep = open_sweep(folder)
+    with (the manifest decides, and what differs would be ignored), or if any file its scenario was built from
+    changed since. Its done chunks are checked, and those damaged or missing are withdrawn to be recomputed, which
+    ``say`` tells in one line."""
+    recover(destination(folder), written_by_sco_sim)  # what a command cut short left beside it
+    waiting = sibling(folder, PENDING)  # --resume OUT finishes the replacement begun beside OUT, if any
+    sweep = open_sweep(waiting if is_sweep(waiting) else folder)
     _same_as_begun(request, sweep)
-    scenario = Path(sweep.plan.scenario)
-    if not scenario.is_file() or file_sha256(scenario) != sweep.plan.scenario_sha256:
-        raise ConfigError(scenario, "",
-                          "the scenario file changed (or is gone) since the sweep began; start a new sweep")
+    _same_sources(sweep.plan)
+    damaged = sweep.repair()
+    if damaged:
+        shown = "; ".join(f"{number:06d}: {problem}" for number, problem in list(damaged.items())[:3])
+        more = f"; and {len(damaged) - 3} more" if len(damaged) > 3 else ""
+        them = "them" if len(damaged) > 1 else "it"
+        say(f"{len(damaged)} chunk{'s' * (len(damaged) > 1)} damaged or missing ({shown}{more}); recomputing {them}")
     return sweep
+
+
+def _same_sources(plan: Plan) -> None:
+    """Refuse a sweep whose scenario, or any file it builds on, changed since it began (a manifest of an earlier
+    version names only the scenario)."""
+    sources = plan.sources or {plan.scenario: plan.scenario_sha256}
+    for name, digest in sources.items():
+        path = Path(name)
+        if not path.is_file():
+            raise ConfigError(path, "", "gone since the sweep began; start a new sweep")
+        if file_sha256(path) != digest:
+            raise ConfigError(path, "", "changed since the sweep began (SHA-256 differs); start a new sweep")
 
 
 def _same_as_begun(request: Request, sweep: Sweep) -> None:
@@ -95,7 +114,9 @@ def _same_as_begun(request: Request, sweep: Sweep) -> None:
         "--samples": (request.samples, plan.samples if request.samples is not None else None),
         "--replicates": (request.replicates, plan.replicates if request.replicates is not None else None),
         "--seed": (request.seed, plan.seed if request.seed is not None else None),
-        "--out": (str(request.out.resolve()) if request.out else None, str(sweep.folder.resolve())),
+        "--out": (str(request.out.resolve()) if request.out else None, str(destination(sweep.folder).resolve())),
+        "--set": (request.overrides or None, plan.overrides),
+        "--common-noise": (request.common_noise or None, plan.common_noise),
     }
     for option, (value, begun) in given.items():
         if value is not None and value != begun:

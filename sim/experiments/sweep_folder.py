@@ -5,8 +5,14 @@ The folder of a sweep holds
 - ``sweep.json``: the manifest, its :class:`Plan` (scenario, parameters, method, seeds, replicates, chunking,
   versions), written last when the folder is laid out, so a folder with a manifest is a sweep;
 - ``design.parquet``: the points, one row each, with their parameter values;
-- ``chunks/NNNNNN.<table>.parquet``: each chunk's tables, written when the chunk finishes (the ``summary``
-  table last, atomically, marks the chunk done);
+- ``chunks/NNNNNN.<table>.parquet``: each chunk's tables, written atomically when the chunk finishes;
+- ``chunks.jsonl``: the ledger of finished chunks, part of the manifest, appended to (and flushed to disk) once a
+  chunk's files are in place: one JSON line per chunk with its points and, per table, its rows and the SHA-256 of
+  its file. A chunk is done only if it has a record; a later line for the same chunk supersedes an earlier one
+  (``"void": true`` withdraws it, for a damaged chunk about to be recomputed), and a torn last line is ignored.
+  Resuming and merging check every done chunk's files against their records, so a chunk deleted, truncated or
+  swapped is recomputed, never merged. A folder of an earlier version without a ledger has its complete chunks
+  adopted (checked and recorded) when it is resumed;
 - ``summary.parquet``, ``by_year.parquet``, ``stances.parquet``, ``failures.parquet``: all chunks
   merged, once every chunk is done (the summary and by-year tables with the points' parameter values);
 - ``sensitivity.csv`` and ``figures/``, written by the commands that make them.
@@ -14,9 +20,11 @@ The folder of a sweep holds
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
-import shutil
-from dataclasses import asdict, dataclass
+import os
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,16 +36,33 @@ import pyarrow.parquet as pq
 
 from .. import __version__
 from ..core import streams
-from ..core.errors import ConfigError
-from ..core.files import atomic_parquet, atomic_text, occupied
+from ..core.errors import ConfigError, UsageError
+from ..core.files import (
+    PENDING,
+    atomic_parquet,
+    atomic_text,
+    atomic_write,
+    destination,
+    manifest_says_sco_sim,
+    mark,
+    occupied,
+    promote,
+    recover,
+    remove,
+    sibling,
+)
 from .design import Parameter
 
 MANIFEST = "sweep.json"
 DESIGN = "design.parquet"
 CHUNKS = "chunks"
-#: A chunk's tables, and the sweep's once merged; the last is written last and marks a chunk done.
+#: The ledger of finished chunks (see the module's docstring).
+LEDGER = "chunks.jsonl"
+#: A chunk's tables, and the sweep's once merged.
 TABLES = ("by_year", "stances", "failures", "summary")
 SENSITIVITY = "sensitivity.csv"
+#: Rows gathered before the merge writes them out: fewer, larger row groups than one per chunk, in bounded memory.
+ROW_GROUP = 100_000
 
 
 @dataclass(frozen=True)
@@ -57,6 +82,8 @@ class Plan:
     common_noise: bool = False  # every point gets the same replicate noise (common random numbers)
     version: str = __version__
     taper: int = 0  # the last chunks shrink so that this many workers finish together; 0: all are chunk_size
+    # every input file the scenario was built from (path -> SHA-256); empty in the manifests of earlier versions
+    sources: dict[str, str] = field(default_factory=dict)
 
     def seed_of(self, point: int) -> int:
         """The seed of a point: its own (a hash of the root seed and its number), or the root seed for all."""
@@ -72,13 +99,44 @@ class Plan:
         Tapered, each chunk takes at most 1/(2 x taper) of the points left (guided scheduling), so the
         last chunks hold one point or a few and no worker is left idle while another runs a full chunk.
         """
-        chunks, start = [], 0
-        while start < self.points:
-            left = self.points - start
-            size = min(self.chunk_size, -(-left // (2 * self.taper))) if self.taper else self.chunk_size
-            chunks.append(range(start, start + min(size, left)))
-            start += size
-        return chunks
+        return list(_layout(self.points, self.chunk_size, self.taper))
+
+
+@functools.lru_cache(maxsize=4)
+def _layout(points: int, chunk_size: int, taper: int) -> tuple[range, ...]:
+    """:meth:`Plan.chunks`, computed once per plan (a sweep looks up a chunk's points each time one finishes)."""
+    chunks, start = [], 0
+    while start < points:
+        left = points - start
+        size = min(chunk_size, -(-left // (2 * taper))) if taper else chunk_size
+        chunks.append(range(start, start + min(size, left)))
+        start += size
+    return tuple(chunks)
+
+
+def _well_formed(record: dict[str, Any]) -> bool:
+    """Whether a ledger record vouches for a chunk: its points, and the rows and SHA-256 of each of its tables."""
+    files, points = record.get("files"), record.get("points")
+    return (isinstance(points, list) and len(points) == 2 and isinstance(files, dict)
+            and all(isinstance(files.get(name), dict) and isinstance(files[name].get("rows"), int)
+                    and isinstance(files[name].get("sha256"), str) for name in TABLES))
+
+
+def _write_synced(path: str, data: bytes) -> None:
+    """Write a file and flush it to disk."""
+    with open(path, "wb") as file:
+        file.write(data)
+        file.flush()
+        os.fsync(file.fileno())
+
+
+def _sync_folder(folder: Path) -> None:
+    """Flush a folder's entries (the files just renamed into it) to disk."""
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
 
 
 def point_seed(root: int, point: int) -> int:
@@ -95,8 +153,8 @@ class Sweep:
     points: list[dict[str, Any]]
 
     def done(self) -> set[int]:
-        """Chunks whose tables are all on disk (their summary, written last, exists)."""
-        return {int(p.name.split(".")[0]) for p in self._chunk_files(TABLES[-1])}
+        """Chunks recorded in the ledger as finished (:meth:`damaged` checks their files against the records)."""
+        return set(self.records())
 
     def remaining(self) -> dict[int, range]:
         """The points of each chunk not yet done, by chunk number, in order."""
@@ -108,24 +166,120 @@ class Sweep:
         return sum(len(chunk) for chunk in self.remaining().values())
 
     def write_chunk(self, number: int, tables: dict[str, pd.DataFrame]) -> None:
-        """Write a finished chunk's tables, the one that marks it done last."""
+        """Write a finished chunk's tables, then record them in the ledger, which makes the chunk done."""
+        files = {}
         for name in TABLES:
-            atomic_parquet(tables[name], self.folder / CHUNKS / f"{number:06d}.{name}.parquet")  # as _chunk_files finds
+            data = tables[name].to_parquet(index=False)
+            atomic_write(self.chunk_file(number, name), functools.partial(_write_synced, data=data))
+            files[name] = {"rows": len(tables[name]), "sha256": hashlib.sha256(data).hexdigest()}
+        _sync_folder(self.folder / CHUNKS)  # the renames reach the disk before the record that vouches for them
+        chunk = _layout(self.plan.points, self.plan.chunk_size, self.plan.taper)[number]
+        self._record([{"chunk": number, "points": [chunk.start, chunk.stop], "files": files}])
 
-    def merge(self) -> dict[str, pd.DataFrame]:
-        """Merge every chunk's tables into the sweep's own; the summary and by-year tables get the parameter values."""
+    def records(self) -> dict[int, dict[str, Any]]:
+        """The ledger's live record of each done chunk; a line that does not parse (a torn last line) is ignored."""
+        try:
+            lines = (self.folder / LEDGER).read_bytes().splitlines()
+        except FileNotFoundError:
+            return {}
+        records: dict[int, dict[str, Any]] = {}
+        for line in lines:
+            try:
+                record = json.loads(line)
+                number = record["chunk"]
+            except (ValueError, KeyError, TypeError):
+                continue
+            if not isinstance(number, int):
+                continue
+            if _well_formed(record):
+                records[number] = record
+            else:  # a withdrawn chunk, or a record this version cannot vouch for: to be recomputed
+                records.pop(number, None)
+        return records
+
+    def damaged(self) -> dict[int, str]:
+        """The done chunks whose files do not match their records, each with the first thing found wrong."""
+        layout = _layout(self.plan.points, self.plan.chunk_size, self.plan.taper)
+        found = {}
+        for number, record in sorted(self.records().items()):
+            problem = self._problem(number, record, layout)
+            if problem:
+                found[number] = problem
+        return found
+
+    def repair(self) -> dict[int, str]:
+        """Withdraw every done chunk whose files do not match its record, so that it is recomputed; return them, each
+        with what was wrong. A folder of an earlier version, without a ledger, has its complete chunks adopted first."""
+        if not (self.folder / LEDGER).exists():
+            self._adopt()
+        damaged = self.damaged()
+        for number in damaged:
+            for name in TABLES:
+                self.chunk_file(number, name).unlink(missing_ok=True)
+        if damaged:
+            self._record([{"chunk": number, "void": True} for number in damaged])
+        return damaged
+
+    def merge(self) -> None:
+        """Merge every chunk's tables into the sweep's own, one chunk at a time, so that memory does not grow with the
+        number of points; the summary and by-year tables get the points' parameter values.
+
+        Every chunk is checked against its record first, and every point must come from the one chunk that holds it:
+        a chunk not done, damaged since it was recorded, or holding other points stops the merge before anything is
+        merged.
+        """
+        layout = _layout(self.plan.points, self.plan.chunk_size, self.plan.taper)
+        ends = [0, *(chunk.stop for chunk in layout)]
+        if ends[-1] != self.plan.points or any(chunk.start != end for chunk, end in zip(layout, ends, strict=False)):
+            raise ConfigError(self.folder / MANIFEST, "plan", "its chunks do not cover every point exactly once")
+        records = self.records()
+        missing = [number for number in range(len(layout)) if number not in records]
+        if missing:
+            more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+            raise ConfigError(self.folder / LEDGER, f"{missing[0]:06d}", f"chunk not done{more}; nothing was merged; "
+                              f"finish with: sco-sim sweep --resume {self.folder}")
+        damaged = self.damaged()
+        if damaged:
+            (number, problem), rest = next(iter(damaged.items())), len(damaged) - 1
+            others = f" (and {rest} more chunk{'s' * (rest > 1)})" if rest else ""
+            raise ConfigError(self.folder / CHUNKS, f"{number:06d}",
+                              f"{problem} since the chunk was recorded{others}; nothing was merged; "
+                              f"recompute with: sco-sim sweep --resume {self.folder}")
         design = pd.read_parquet(self.folder / DESIGN)
-        merged = {}
         for name in TABLES:
-            # read as Arrow tables and convert once: converting each chunk's file to pandas cost more than reading it
-            files = self._chunk_files(name)
-            parts = [part for part in (pq.read_table(path) for path in files) if part.num_rows]
-            table = pa.concat_tables(parts, promote_options="default").to_pandas() if parts else no_rows()
-            if name in ("summary", "by_year") and len(table):
-                table = design.merge(table, on="point", how="right")
-            merged[name] = table.sort_values("point", kind="stable", ignore_index=True)
-            atomic_parquet(merged[name], self.table_path(name))
-        return merged
+            atomic_write(self.table_path(name), functools.partial(self._merge_table, name, design))
+
+    def _merge_table(self, name: str, design: pd.DataFrame, target: str) -> None:
+        """Stream one table of every chunk into ``target``, in chunk order (so in order of the points)."""
+        layout = _layout(self.plan.points, self.plan.chunk_size, self.plan.taper)
+        writer: pq.ParquetWriter | None = None
+        waiting: list[pa.Table] = []
+        try:
+            for number, chunk in enumerate(layout):
+                part = pq.read_table(self.chunk_file(number, name))
+                if not part.num_rows:
+                    continue
+                frame = part.to_pandas()
+                points = frame["point"].to_numpy()
+                if points.min() < chunk.start or points.max() >= chunk.stop:
+                    raise ConfigError(self.chunk_file(number, name), "point",
+                                      f"holds points outside its chunk's {chunk.start} to {chunk.stop - 1}")
+                if name in ("summary", "by_year"):
+                    frame = design.iloc[chunk.start:chunk.stop].merge(frame, on="point", how="right")
+                table = pa.Table.from_pandas(frame.sort_values("point", kind="stable", ignore_index=True),
+                                             preserve_index=False)
+                writer = writer or pq.ParquetWriter(target, table.schema)
+                waiting.append(table.cast(writer.schema))
+                if sum(t.num_rows for t in waiting) >= ROW_GROUP:
+                    writer.write_table(pa.concat_tables(waiting))
+                    waiting = []
+            if writer is None:
+                no_rows().to_parquet(target, index=False)
+            elif waiting:
+                writer.write_table(pa.concat_tables(waiting))
+        finally:
+            if writer is not None:
+                writer.close()
 
     def require_finished(self) -> None:
         """Refuse a sweep whose chunks are not all done and merged."""
@@ -133,18 +287,74 @@ class Sweep:
             raise ConfigError(self.folder, CHUNKS,
                               "the sweep is not finished; complete it with 'sco-sim sweep --resume' first")
 
-    def table(self, name: str) -> pd.DataFrame:
-        """One of the merged tables (``summary``, ``by_year``, ``stances``, ``failures``)."""
+    def table(self, name: str, columns: list[str] | None = None) -> pd.DataFrame:
+        """One of the merged tables (``summary``, ``by_year``, ``stances``, ``failures``); with ``columns``, only
+        those of them it has (a table in which nothing came out has only the point column)."""
         path = self.table_path(name)
-        return pd.read_parquet(path) if path.is_file() else no_rows()
+        if not path.is_file():
+            return no_rows()
+        if columns is not None:
+            columns = [column for column in columns if column in pq.read_schema(path).names]
+        return pd.read_parquet(path, columns=columns)
 
     def table_path(self, name: str) -> Path:
         """Where one of the merged tables is written."""
         return self.folder / f"{name}.parquet"
 
-    def _chunk_files(self, name: str) -> list[Path]:
-        """Every finished chunk's file of one table, in chunk order."""
-        return sorted((self.folder / CHUNKS).glob(f"*.{name}.parquet"))
+    def _problem(self, number: int, record: dict[str, Any], layout: tuple[range, ...]) -> str | None:
+        if number >= len(layout) or record["points"] != [layout[number].start, layout[number].stop]:
+            return "not one of the plan's chunks"
+        for name in TABLES:
+            path, expected = self.chunk_file(number, name), record["files"][name]
+            try:
+                with path.open("rb") as file:
+                    digest = hashlib.file_digest(file, "sha256").hexdigest()
+                rows = pq.read_metadata(path).num_rows if digest == expected["sha256"] else None
+            except FileNotFoundError:
+                return f"{name} missing"
+            except (OSError, pa.ArrowException) as error:
+                return f"{name} unreadable ({type(error).__name__})"
+            if digest != expected["sha256"]:
+                return f"{name} SHA-256 differs"
+            if rows != expected["rows"]:
+                return f"{name} has {rows} rows, {expected['rows']} recorded"
+        return None
+
+    def _adopt(self) -> None:
+        """Record the complete chunks of a folder written before the ledger: all tables there, readable, and holding
+        only their own chunk's points; any other chunk is recomputed."""
+        records = []
+        for number, chunk in enumerate(_layout(self.plan.points, self.plan.chunk_size, self.plan.taper)):
+            files = {}
+            for name in TABLES:
+                path = self.chunk_file(number, name)
+                try:
+                    points = pq.read_table(path, columns=["point"]).column("point").to_numpy()
+                    data = path.read_bytes()
+                except (OSError, pa.ArrowException, KeyError):
+                    break
+                if len(points) and (points.min() < chunk.start or points.max() >= chunk.stop):
+                    break
+                files[name] = {"rows": len(points), "sha256": hashlib.sha256(data).hexdigest()}
+            if len(files) == len(TABLES):
+                records.append({"chunk": number, "points": [chunk.start, chunk.stop], "files": files})
+        self._record(records)
+
+    def _record(self, records: list[dict[str, Any]]) -> None:
+        """Append records to the ledger and flush them to disk; a torn last line, left by a crash, is closed first."""
+        text = b"".join(json.dumps(record, separators=(",", ":")).encode() + b"\n" for record in records)
+        with (self.folder / LEDGER).open("a+b") as ledger:
+            if ledger.tell():
+                ledger.seek(-1, os.SEEK_END)
+                if ledger.read(1) != b"\n":
+                    text = b"\n" + text
+            ledger.write(text)
+            ledger.flush()
+            os.fsync(ledger.fileno())
+
+    def chunk_file(self, number: int, name: str) -> Path:
+        """Where one table of a chunk is written."""
+        return self.folder / CHUNKS / f"{number:06d}.{name}.parquet"
 
     def save_sensitivity(self, indices: pd.DataFrame) -> Path:
         """Write the sensitivity indices (as Parquet and CSV); return the CSV's path."""
@@ -169,16 +379,47 @@ def is_sweep(folder: Path) -> bool:
 
 
 def create(folder: Path, plan: Plan, points: list[dict[str, Any]], force: bool = False) -> Sweep:
-    """Lay out a new sweep folder: an empty chunks folder, the design, and the manifest last."""
-    if occupied(folder, force, hint="choose another folder, pass --force, or --resume it"):
-        shutil.rmtree(folder)
-    (folder / CHUNKS).mkdir(parents=True, exist_ok=True)
+    """Lay out a new sweep folder: sco-sim's marker, an empty chunks folder, the design, and the manifest last.
+
+    Call it with ``folder`` locked. With ``force``, results already in ``folder`` stay there until the new sweep
+    is complete: it is laid out in the hidden sibling ``.NAME.pending``, whose manifest records what it replaces,
+    and :func:`install` swaps it in once merged. An unfinished replacement there is discarded only with ``force``.
+    """
+    recover(folder, written_by_sco_sim)
+    replace = occupied(folder, force, hint="choose another folder, pass --force, or --resume it",
+                       legacy=written_by_sco_sim)
+    waiting = sibling(folder, PENDING)
+    if waiting.exists():
+        if not force:
+            raise UsageError(f"{folder}: --out: a sweep begun to replace it is unfinished ({waiting}); finish it with "
+                             f"'sco-sim sweep --resume {folder}', or pass --force to start over")
+        occupied(waiting, force, legacy=written_by_sco_sim)  # refuses what sco-sim did not write
+        remove(waiting)
+    where = waiting if replace else folder
+    (where / CHUNKS).mkdir(parents=True, exist_ok=True)
+    mark(where, "sweep")  # first: a sweep cut short while laid out is still known to be sco-sim's
     design = pd.DataFrame(points)
     design.insert(0, "point", np.arange(len(points)))
-    atomic_parquet(design, folder / DESIGN)
-    manifest = {"plan": asdict(plan), "created": datetime.now(UTC).isoformat(timespec="seconds")}
-    atomic_text(json.dumps(manifest, indent=2, default=str) + "\n", folder / MANIFEST)  # last: the folder is a sweep
-    return Sweep(folder, plan, points)
+    atomic_parquet(design, where / DESIGN)
+    manifest = {"plan": asdict(plan), "created": datetime.now(UTC).isoformat(timespec="seconds"),
+                **({"replaces": str(folder.resolve())} if replace else {})}
+    atomic_text(json.dumps(manifest, indent=2, default=str) + "\n", where / MANIFEST)  # last: the folder is a sweep
+    return Sweep(where, plan, points)
+
+
+def install(sweep: Sweep) -> Sweep:
+    """The finished ``sweep`` under its own name: one laid out beside an earlier sweep to replace it
+    (``.NAME.pending``) is swapped in for NAME now, in one step, and the earlier one removed. Call it with NAME
+    locked."""
+    if destination(sweep.folder) == sweep.folder:
+        return sweep
+    return replace(sweep, folder=promote(sweep.folder))
+
+
+def written_by_sco_sim(folder: Path) -> bool:
+    """Whether ``folder``, without a marker, holds a sweep an earlier version wrote (its manifest's plan has the
+    version of sco-sim)."""
+    return manifest_says_sco_sim(folder / MANIFEST, ("plan", "version"))
 
 
 def open_sweep(folder: Path) -> Sweep:

@@ -18,12 +18,14 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from ..core.engine import Procedure, Terms
 from ..core.errors import ConfigError
-from ..core.vocabulary import MAX_MEMBERS, MAX_PROPOSALS, Rule
+from ..core.vocabulary import MAX_MAGNITUDE, MAX_MEMBERS, MAX_PROPOSALS, Rule
 
 Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 Signed = Annotated[float, Field(ge=-1.0, le=1.0)]
 Year = Annotated[int, Field(ge=1900, le=2200)]
+#: A non-negative amount (a capability, a cost, a side payment), bounded where the engine's sums stay exact.
+Amount = Annotated[float, Field(ge=0.0, le=MAX_MAGNITUDE)]
 
 
 def _no_nul(text: str) -> str:
@@ -74,7 +76,7 @@ class Member(Strict):
     name: str
     status: Literal["member", "observer", "partner"]
     joined: Year | None = None
-    capability: Annotated[float, Field(ge=0.0)]
+    capability: Amount
     weights: dict[Code, Signed]
     outside_options: dict[Code, Unit] = {}
     relations: dict[Code, Relation] = {}
@@ -110,7 +112,7 @@ class Proposal(Strict):
     participation: Literal["all", "opt_in"] = "all"
     ambition: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
     min_ambition: Unit | None = None  # None: cannot be bargained down
-    side_payment: Annotated[float, Field(ge=0.0)] = 0.0
+    side_payment: Amount = 0.0
     links: list[Code] = []
     admits: list[Code] = []
     tabled: list[Year] | Tabled | None = None  # None: every year of the run
@@ -147,10 +149,10 @@ class Rules(Strict):
 
     decision: Rule = "consensus"
     threshold: Annotated[float, Field(gt=0.0, le=1.0)] | None = None
-    objection_cost: Annotated[float, Field(ge=0.0)] = 0.1
-    deference: Annotated[float, Field(ge=0.0)] = 0.5
+    objection_cost: Amount = 0.1
+    deference: Amount = 0.5
     ambition_steps: Annotated[int, Field(ge=2, le=1001)] = 21
-    min_participants: Annotated[int, Field(ge=1)] = 2
+    min_participants: Annotated[int, Field(ge=1, le=MAX_MEMBERS)] = 2
 
     @model_validator(mode="after")
     def _threshold_needs_a_voting_rule(self) -> Rules:

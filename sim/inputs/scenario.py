@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, ValidationError
 
+from ..core.budget import Size, check_run
 from ..core.errors import ConfigError
 from ..core.vocabulary import MAX_REPLICATES, MAX_YEARS, SEED_LIMIT, Rule
 from .configuration import Code, Configuration, FilePath, Strict, Year, config_error, validated
@@ -67,6 +68,24 @@ class Scenario:
     source: dict[str, Any] = field(repr=False)  # the scenario as written, for the metadata
     digest: str = ""
     schedule: dict[int, tuple[str, ...]] | None = None  # the agenda year by year, where the scenario gives one
+    # every input file read to build it, the scenario's and its base configuration's: absolute path -> SHA-256
+    sources: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        check_run(self.size, self.path)  # refused before anything runs if it would exhaust the machine or the day
+
+    @property
+    def size(self) -> Size:
+        """Its sizes, for the estimate of what a run costs: the largest any year's configuration reaches."""
+        configs = list(self.timeline.values())
+        in_play = {code for config in configs for code in _linked(self.agenda, config)}
+        deciders = {code for config in configs for code, member in config.members.items() if member.status == "member"}
+        deciders |= {m for config in configs for code in in_play if code in config.proposals
+                     for m in (config.proposals[code].sponsor, *config.proposals[code].admits)}
+        proposals = [config.proposals[code] for config in configs for code in in_play if code in config.proposals]
+        return Size(self.replicates, len(self.years), len(deciders), len(in_play),
+                    max(config.rules.ambition_steps for config in configs),
+                    any(proposal.side_payment > 0 for proposal in proposals))
 
     @property
     def years(self) -> range:
@@ -90,6 +109,18 @@ class Scenario:
     def proposal_names(self) -> dict[str, str]:
         """Every proposal's name by its code, as of the first year."""
         return {code: proposal.name for code, proposal in self.configuration(self.start).proposals.items()}
+
+
+def _linked(agenda: Sequence[str], config: Configuration) -> set[str]:
+    """The proposals that can come up under ``config``: the agenda and, transitively, what they link to."""
+    seen: set[str] = set()
+    todo = [code for code in agenda if code in config.proposals]
+    while todo:
+        code = todo.pop()
+        if code not in seen:
+            seen.add(code)
+            todo.extend(link for link in config.proposals[code].links if link in config.proposals)
+    return seen
 
 
 def in_force(timeline: dict[int, Configuration], year: int) -> Configuration:
@@ -194,7 +225,7 @@ def load_scenario(
     try:
         base_path = (path.parent / written.base).resolve()
         found = "" if base_path.is_file() else "is a folder" if base_path.is_dir() else "not found"
-    except (OSError, ValueError) as error:  # a NUL character, a name too long for the file system
+    except (OSError, ValueError, RuntimeError) as error:  # a NUL character, a name too long, a symlink loop
         raise ConfigError(
             path, "base", f"expected the path of a configuration file, got {written.base!r} ({error})"
         ) from None
@@ -232,7 +263,7 @@ def load_scenario(
     first = timeline[start]
 
     chosen = agenda if agenda is not None else written.agenda
-    _check_agenda(chosen, first, path)
+    _check_agenda(chosen, first, path, range(written.start, written.end + 1))
     schedule = None
     if chosen is None:
         in_play = tuple(first.proposals)
@@ -254,8 +285,9 @@ def load_scenario(
         timeline=timeline,
         events=tuple(applied),
         source=raw,
-        digest=file_sha256(path),
+        digest=(digest := file_sha256(path)),
         schedule=schedule,
+        sources={str(path.resolve()): digest, str(base_path): file_sha256(base_path)},
     )
 
 
@@ -291,10 +323,16 @@ def _events(raw: Any, file: Path) -> list[tuple[Event, Path, str]]:
     return events
 
 
-def _check_agenda(agenda: list[str] | dict[int, list[str]] | None, config: Configuration, path: Path) -> None:
-    """Every proposal on the agenda (a list, or lists by year) must be in the configuration."""
+def _check_agenda(
+    agenda: list[str] | dict[int, list[str]] | None, config: Configuration, path: Path, years: range
+) -> None:
+    """Every proposal on the agenda (a list, or lists by year) must be in the configuration, and every year of an
+    agenda by year within the scenario's (a proposal scheduled for a year the run never reaches would vanish)."""
     by_year = {} if agenda is None else {0: agenda} if isinstance(agenda, list) else agenda
     for year, codes in by_year.items():
+        if year and year not in years:
+            raise ConfigError(path, f"agenda.{year}",
+                              f"expected a year from {years.start} to {years.stop - 1} (the scenario's), got {year}")
         for code in codes:
             if code not in config.proposals:
                 key = f"agenda.{year}.{code}" if year else f"agenda.{code}"

@@ -4,13 +4,17 @@ command line. Any problem becomes a one-line :class:`~sim.core.errors.ConfigErro
 from __future__ import annotations
 
 import copy
+import errno
 import hashlib
+import os
+import stat as stat_module
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from ..core.errors import ConfigError
+from ..core.vocabulary import MAX_YAML_BYTES, MAX_YAML_EXPANDED
 
 
 class StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]  # libyaml's parser: 20x faster
@@ -40,42 +44,134 @@ def read_yaml(path: Path) -> Any:
     Parsed files are cached by path, size and modification time (a sweep reads the same files for
     every point); each call returns its own copy.
     """
-    try:
-        stat = path.stat()
-    except OSError:
-        stat = None
-    key = (str(path), stat.st_size, stat.st_mtime_ns) if stat else None
-    if key is not None and key in _PARSED:
+    status = regular_file(path)
+    key = (str(path), status.st_size, status.st_mtime_ns)
+    if key in _PARSED:
         return copy.deepcopy(_PARSED[key])
     document = _parse_yaml(path)
-    if key is not None:
-        if len(_PARSED) > 64:
-            _PARSED.clear()
-        _PARSED[key] = copy.deepcopy(document)
+    if len(_PARSED) > 64:
+        _PARSED.clear()
+    _PARSED[key] = copy.deepcopy(document)
     return document
 
 
 _PARSED: dict[tuple[str, int, int], Any] = {}
 
 
-def _parse_yaml(path: Path) -> Any:
+def regular_file(path: Path, limit: int = MAX_YAML_BYTES) -> os.stat_result:
+    """``path``'s status, if it is a regular file of at most ``limit`` bytes; otherwise a ConfigError.
+
+    A FIFO, a device (``/dev/zero``) or a socket is refused from its status, before it is opened: reading one
+    could block forever or never end.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        status = path.stat()
     except FileNotFoundError:
         raise ConfigError(path, "", "file not found") from None
-    except IsADirectoryError:
-        raise ConfigError(path, "", "is a folder, expected a YAML file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(path, "", f"cannot be read ({error.__class__.__name__}: {error})") from None
+    except (OSError, ValueError) as error:  # a symlink loop, a NUL character, a name too long
+        raise ConfigError(path, "", f"cannot be read ({_reason(error)})") from None
+    if stat_module.S_ISDIR(status.st_mode):
+        raise ConfigError(path, "", "is a folder, expected a YAML file")
+    if not stat_module.S_ISREG(status.st_mode):
+        raise ConfigError(path, "", f"is {_kind(status.st_mode)}, not a regular file; expected a YAML file")
+    if status.st_size > limit:
+        raise ConfigError(path, "", f"is {status.st_size:,} bytes; at most {limit:,} are read")
+    return status
+
+
+def _kind(mode: int) -> str:
+    kinds = {stat_module.S_ISFIFO: "a FIFO (named pipe)", stat_module.S_ISCHR: "a character device",
+             stat_module.S_ISBLK: "a block device", stat_module.S_ISSOCK: "a socket"}
+    return next((name for test, name in kinds.items() if test(mode)), "a special file")
+
+
+def _reason(error: OSError | ValueError) -> str:
+    if isinstance(error, OSError) and error.errno == errno.ELOOP:
+        return "a loop of symbolic links"
+    return f"{error.__class__.__name__}: {error.strerror if isinstance(error, OSError) and error.strerror else error}"
+
+
+def read_bounded(path: Path, limit: int = MAX_YAML_BYTES) -> bytes:
+    """At most ``limit`` bytes of the regular file ``path`` (a ConfigError if it is not one, or is longer).
+
+    Opened without blocking and checked again once open, so a file swapped for a FIFO in between cannot hang it.
+    """
+    regular_file(path, limit)
     try:
-        return yaml.load(text, Loader=StrictLoader)  # noqa: S506 - StrictLoader is a SafeLoader
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as error:
+        raise ConfigError(path, "", f"cannot be read ({_reason(error)})") from None
+    with os.fdopen(descriptor, "rb") as file:
+        if not stat_module.S_ISREG(os.fstat(descriptor).st_mode):
+            raise ConfigError(path, "", "is not a regular file; expected a YAML file")
+        data = file.read(limit + 1)
+    if len(data) > limit:
+        raise ConfigError(path, "", f"is more than {limit:,} bytes; at most {limit:,} are read")
+    return data
+
+
+def _parse_yaml(path: Path) -> Any:
+    try:
+        text = read_bounded(path).decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError(path, "", f"cannot be read ({error.__class__.__name__}: {error})") from None
+    except OSError as error:
+        raise ConfigError(path, "", f"cannot be read ({_reason(error)})") from None
+    return _load(text, path, "")
+
+
+def _load(text: str, file: Path | str, key: str) -> Any:
+    """``text`` as one YAML document, refused if aliases would expand it beyond :data:`MAX_YAML_EXPANDED`."""
+    loader = StrictLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        size = expanded_size(node, MAX_YAML_EXPANDED)
+        if size > MAX_YAML_EXPANDED:
+            raise ConfigError(file, key, f"expands to more than {MAX_YAML_EXPANDED:,} nodes, characters and levels "
+                                         f"of nesting, each alias counted as a copy (an alias bomb, or too deep)")
+        return loader.construct_document(node)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise ConfigError(path, where, f"not valid YAML: {problem}") from None
+        raise ConfigError(file, f"{key} {where}".strip(), f"not valid YAML: {problem}") from None
     except RecursionError:
-        raise ConfigError(path, "", "not valid YAML: nested too deeply") from None
+        raise ConfigError(file, key, "not valid YAML: nested too deeply") from None
+    finally:
+        loader.dispose()
+
+
+def expanded_size(root: yaml.Node, limit: int) -> int:
+    """The size of the document under ``root`` as a copy would be, each alias expanded into the node it names:
+    a scalar's characters, one for every node, and two for every level each node is nested (the indentation a
+    run's metadata.json writes it with; so deep nesting is counted as well as aliases).
+
+    Counted without expanding: each node's totals (nodes, characters, and the sum of its nodes' depths below it)
+    are kept from the first time it is met. Stopped once past ``limit``; an alias inside the node it names is past.
+    """
+    totals: dict[int, tuple[int, int, int] | None] = {}  # node -> (nodes, characters, depths); None: being counted
+    past = (limit + 1, 0, 0)
+
+    def count(node: yaml.Node) -> tuple[int, int, int]:
+        if id(node) in totals:
+            return totals[id(node)] or past  # None: the alias is inside the node it names
+        if isinstance(node, yaml.ScalarNode):
+            return 1, len(node.value), 0
+        totals[id(node)] = None
+        nodes, characters, depths = 1, 0, 0
+        children = node.value if isinstance(node, yaml.SequenceNode) else [n for pair in node.value for n in pair]
+        for child in children:
+            n, c, d = count(child)
+            nodes, characters, depths = nodes + n, characters + c, depths + d + n  # its nodes lie one level deeper
+            if nodes + characters + 2 * depths > limit:
+                break
+        totals[id(node)] = (nodes, characters, depths)
+        return nodes, characters, depths
+
+    nodes, characters, depths = count(root)
+    return nodes + characters + 2 * depths
 
 
 def parse_value(text: str, key: str) -> Any:
@@ -83,15 +179,19 @@ def parse_value(text: str, key: str) -> Any:
 
     ``key`` names the option in the message if it is not valid YAML.
     """
+    if len(text) > MAX_YAML_BYTES:
+        raise ConfigError("command line", key, f"the value is {len(text):,} characters; at most {MAX_YAML_BYTES:,}")
     try:
-        return yaml.load(text, Loader=StrictLoader)  # noqa: S506 - StrictLoader is a SafeLoader
-    except yaml.YAMLError:
-        raise ConfigError("command line", key, f"value {text!r} is not a valid YAML value") from None
+        return _load(text, "command line", key)
+    except ConfigError as error:
+        if "not valid YAML" in error.message:
+            raise ConfigError("command line", key, f"value {text!r} is not a valid YAML value") from None
+        raise
 
 
 def file_sha256(path: Path) -> str:
     """The SHA-256 of a file's bytes, which a run's metadata and a sweep's manifest record of its scenario."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return hashlib.sha256(read_bounded(path)).hexdigest()
 
 
 def parse_overrides(pairs: list[str]) -> dict[str, Any]:

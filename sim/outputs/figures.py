@@ -74,9 +74,10 @@ def _save(figure: Figure, folder: Path, name: str, fmt: FigureFormat) -> Path:
     return path
 
 
-def _into(folder: Path, draw: Callable[[Path], list[Path]]) -> list[Path]:
-    """Draw into a hidden sibling folder, then swap it in: a half-drawn set of figures never shows."""
-    with staged_folder(folder, replace=True) as staging:
+def _into(folder: Path, draw: Callable[[Path], list[Path]], kind: str | None = None) -> list[Path]:
+    """Draw into a hidden sibling folder, then swap it in: a half-drawn set of figures never shows. ``kind`` marks
+    a folder of its own (a comparison's) as sco-sim's."""
+    with staged_folder(folder, replace=True, kind=kind) as staging:
         names = [path.name for path in draw(staging)]
     return [folder / name for name in names]
 
@@ -385,7 +386,7 @@ def draw_comparison(a: RunResults, b: RunResults, out: Path, fmt: FigureFormat =
             target / "differences.csv",
         ]
 
-    return _into(out, draw)
+    return _into(out, draw, kind="comparison")
 
 
 def difference(a: RunResults, b: RunResults) -> pd.DataFrame:

@@ -11,16 +11,18 @@
 | ``figures/`` | the figures (:mod:`sim.outputs.figures`) |
 | ``report.html`` | the HTML report, once made (:mod:`sim.outputs.html`) |
 
-A run is written into a hidden folder and renamed into place when complete, so an interrupted run leaves
-nothing half-written.
+A run is written into a hidden folder and put in place when complete, so an interrupted run leaves nothing
+half-written; an earlier run replaced with ``--force`` stays under the name until then (:mod:`sim.core.files`).
+The folder also holds sco-sim's marker (``.sco-sim.json``, kind ``run``).
 """
 
 from __future__ import annotations
 
 import json
 import platform
-import shutil
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
@@ -30,8 +32,9 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__
+from ..core import files
 from ..core.errors import ConfigError
-from ..core.files import default_folder, occupied, staged_folder
+from ..core.files import default_folder, manifest_says_sco_sim, staged_folder
 from ..core.records import Record
 from ..inputs.configuration import Configuration
 from ..inputs.scenario import Scenario, in_force
@@ -46,13 +49,21 @@ METADATA = "metadata.json"
 REPORT = "report.html"
 
 
-def choose(out: Path | None, scenario: Scenario, force: bool) -> Path:
-    """The folder a run of ``scenario`` writes to: ``out`` (refused if it holds results, unless ``force``), or a new
-    one under results/."""
-    if out is None:
-        return default_folder(scenario.name)
-    occupied(out, force)
-    return out
+@contextmanager
+def claim(out: Path | None, scenario: Scenario, force: bool, argv: list[str]) -> Iterator[Path]:
+    """The folder a run of ``scenario`` writes to, held (locked) while the block runs: ``out`` (refused if it holds
+    results, unless ``force``, and then only if sco-sim wrote them), or a new one under results/."""
+    folder = default_folder(scenario.name) if out is None else out
+    with files.claim(folder, force, argv, legacy=written_by_sco_sim):
+        yield folder
+
+
+def written_by_sco_sim(folder: Path) -> bool:
+    """Whether ``folder``, without a marker, holds a run or a sweep an earlier version wrote (its metadata or its
+    manifest names sco-sim's version)."""
+    from ..experiments import sweep_folder  # a run may replace an earlier sweep as well as an earlier run
+
+    return manifest_says_sco_sim(folder / METADATA, ("versions", "sco-sim")) or sweep_folder.written_by_sco_sim(folder)
 
 
 def metadata(scenario: Scenario, argv: list[str]) -> dict[str, Any]:
@@ -79,27 +90,16 @@ def metadata(scenario: Scenario, argv: list[str]) -> dict[str, Any]:
 
 def write(out: Path, scenario: Scenario, records: list[Record], aggregates: Aggregates, printed: str, argv: list[str],
           replace: bool = False) -> None:
-    """Write every file of a run into ``out`` at once; with ``replace``, an earlier run there is kept aside until
-    the new one is complete, and put back if writing fails."""
-    replaced = out.exists() and replace
-    aside = out.with_name(f".{out.name}.replaced") if replaced else out
-    if replaced:
-        out.rename(aside)
-    try:
-        with staged_folder(out) as staging:
-            outcome_table(records).to_parquet(staging / OUTCOMES, index=False)
-            aggregates.summary.to_csv(staging / SUMMARY, index=False)
-            aggregates.stances.to_csv(staging / STANCES, index=False)
-            aggregates.by_year.to_csv(staging / BY_YEAR, index=False)
-            (staging / PRINTED).write_text(printed + "\n", encoding="utf-8")
-            (staging / METADATA).write_text(json.dumps(metadata(scenario, argv), indent=2, default=str) + "\n",
-                                            encoding="utf-8")
-    except BaseException:
-        if replaced:
-            aside.rename(out)
-        raise
-    if replaced:
-        shutil.rmtree(aside, ignore_errors=True)
+    """Write every file of a run into ``out`` at once; with ``replace``, an earlier run there stays under the name
+    until the new one is complete, and is then swapped out in one step."""
+    with staged_folder(out, replace=replace, kind="run") as staging:
+        outcome_table(records).to_parquet(staging / OUTCOMES, index=False)
+        aggregates.summary.to_csv(staging / SUMMARY, index=False)
+        aggregates.stances.to_csv(staging / STANCES, index=False)
+        aggregates.by_year.to_csv(staging / BY_YEAR, index=False)
+        (staging / PRINTED).write_text(printed + "\n", encoding="utf-8")
+        (staging / METADATA).write_text(json.dumps(metadata(scenario, argv), indent=2, default=str) + "\n",
+                                        encoding="utf-8")
 
 
 def is_run(folder: Path) -> bool:

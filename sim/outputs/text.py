@@ -12,6 +12,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..core.budget import Estimate, duration, gib
+from ..core.vocabulary import MAX_RUN_BYTES, MAX_RUN_SECONDS, MAX_SWEEP_RUNS
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -30,6 +33,25 @@ def checked(path: Path, scenario: Scenario) -> str:
     return (f"ok: {path} ({scenario.name}: {scenario.start}-{scenario.end}, "
             f"{len(scenario.agenda)} proposals on the agenda, {voting} members in {scenario.start}, "
             f"rule {config.rules.decision})")
+
+
+def dry_run(scenario: Scenario, estimate: Estimate) -> str:
+    """What ``sco-sim run --dry-run`` prints: the run's sizes and what it would cost; nothing is written."""
+    size = scenario.size
+    return (f"dry run: {scenario.path} ({scenario.name}: {size.replicates:,} replicates x {size.years} years x "
+            f"{size.members} members x {size.proposals} proposals)\n"
+            f"estimated: about {gib(estimate.memory)} of memory (at most {gib(MAX_RUN_BYTES)}), "
+            f"about {duration(estimate.seconds)} (at most {duration(MAX_RUN_SECONDS)}); nothing was run or written")
+
+
+def dry_run_sweep(scenario: Scenario, points: int, chunk: int, workers: int, estimate: Estimate) -> str:
+    """What ``sco-sim sweep --dry-run`` prints: the sweep's points, its chunks' size and what it would cost."""
+    runs = points * scenario.replicates
+    return (f"dry run: {scenario.path} ({scenario.name}): {points:,} points x {scenario.replicates:,} replicates = "
+            f"{runs:,} runs (at most {MAX_SWEEP_RUNS:,}), in chunks of at most {chunk:,} points on {workers} "
+            f"worker{'s' * (workers > 1)}\n"
+            f"estimated: about {gib(estimate.memory)} of memory (at most {gib(MAX_RUN_BYTES)}), "
+            f"about {duration(estimate.seconds)}; nothing was run or written")
 
 
 def run_summary(scenario: Scenario, aggregates: Aggregates) -> str:
@@ -131,10 +153,15 @@ def _ci(value: float, half: float) -> str:
     return f"{value:.3f} [{value - half:.3f}, {value + half:.3f}]"
 
 
-def sweep_summary(sweep: Sweep, merged: dict[str, pd.DataFrame], ran: int, started: float) -> str:
+def sweep_summary(sweep: Sweep, ran: int, started: float) -> str:
     """What the sweep found; ``ran`` is how many of its points this command ran (fewer when resumed), ``started`` the
-    command's start (``time.monotonic()``): the time reported is the whole command's, start-up and figures included."""
-    plan, summary = sweep.plan, merged["summary"]
+    command's start (``time.monotonic()``): the time reported is the whole command's, start-up and figures included.
+
+    Only the columns of the merged summary it prints are read, so the memory it takes stays small for many points.
+    """
+    plan, names = sweep.plan, [p.path for p in sweep.plan.swept()]
+    summary = sweep.table("summary", ["point", *names, "proposal", "p_adopted"] if plan.points <= 30
+                          else ["proposal", "p_adopted"])
     seconds = time.monotonic() - started
     runs, ran_runs = plan.points * plan.replicates, ran * plan.replicates
     resumed = f", {ran_runs:,} of them now" if ran < plan.points else ""
@@ -142,7 +169,6 @@ def sweep_summary(sweep: Sweep, merged: dict[str, pd.DataFrame], ran: int, start
              f"in {seconds:.1f} s ({ran_runs / max(seconds, 1e-9):,.0f} runs/s, start-up and figures included); "
              f"method {plan.method}", ""]
     if len(summary):
-        names = [p.path for p in plan.swept()]
         if plan.points <= 30:
             wide = summary.pivot_table(index=["point", *names], columns="proposal", values="p_adopted", sort=False)
             lines.append("P(adopted) by point:")

@@ -29,7 +29,7 @@ import pandas as pd
 
 from ..core.engine import Procedure, Terms, Valuation, decide
 from ..core.errors import ConfigError
-from ..core.files import occupied, staged_folder
+from ..core.files import claim, staged_folder
 
 #: Nice-treaty Council votes (shared/data/SOURCES.md); the QMV threshold is about 74% of the 345 votes.
 NICE_VOTES = {"de": 29, "fr": 29, "it": 29, "uk": 29, "es": 27, "pl": 27, "ro": 14, "nl": 13, "be": 12, "cz": 12,
@@ -227,10 +227,10 @@ def run_backtest(path: Path, rule: str = "all") -> Backtest:
     return Backtest(path, issues, skipped, calibration, per_issue, summary)
 
 
-def write(result: Backtest, out: Path) -> None:
-    """The backtest's folder: the per-issue predictions, the summary, and what was left out of the file."""
-    occupied(out, force=False, hint="choose another folder")
-    with staged_folder(out) as staging:
+def write(result: Backtest, out: Path, argv: list[str]) -> None:
+    """The backtest's folder: the per-issue predictions, the summary, and what was left out of the file (locked
+    while written; an existing folder with results is refused)."""
+    with claim(out, False, argv, hint="choose another folder"), staged_folder(out, kind="backtest") as staging:
         result.per_issue.to_csv(staging / "issues.csv", index=False)
         result.summary.to_csv(staging / "summary.csv", index=False)
         (staging / "skipped.txt").write_text("".join(f"{line}\n" for line in result.skipped), encoding="utf-8")
