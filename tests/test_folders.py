@@ -153,12 +153,9 @@ def test_force_replaces_an_earlier_versions_run_and_sweep_by_their_manifests(
 def test_every_folder_written_carries_the_marker_of_its_kind(earlier_run: Path, earlier_sweep: Path,
                                                             tmp_path: Path) -> None:
     assert main(["compare", str(earlier_run), str(earlier_run), "--out", str(tmp_path / "c")]) == 0
-    deu = ROOT / "tests" / "data" / "deu_sample.csv"
-    if deu.is_file():
-        assert main(["backtest", "deu", str(deu), "--out", str(tmp_path / "b")]) == 0
-    kinds = {"run": earlier_run, "sweep": earlier_sweep, "comparison": tmp_path / "c"}
-    if deu.is_file():
-        kinds["backtest"] = tmp_path / "b"
+    deu = ROOT.parent / "shared" / "data" / "deu3" / "deu3_calibration.tsv"  # as tests/test_backtest.py reads it
+    assert main(["backtest", "deu", str(deu), "--out", str(tmp_path / "b")]) == 0
+    kinds = {"run": earlier_run, "sweep": earlier_sweep, "comparison": tmp_path / "c", "backtest": tmp_path / "b"}
     for kind, folder in kinds.items():
         stamp = json.loads((folder / files.MARKER).read_text())
         assert stamp["kind"] == kind and stamp["version"] and stamp["created"]
