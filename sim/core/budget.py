@@ -22,10 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ConfigError
-from .vocabulary import MAX_RUN_BYTES, MAX_RUN_SECONDS, MAX_SWEEP_RUNS
-
-#: Replicates the model advances at once (``sim.model.runner.BATCH``): the engine's work arrays span a batch.
-BATCH = 50_000
+from .vocabulary import BATCH, MAX_RUN_BYTES, MAX_RUN_SECONDS, MAX_SWEEP_RUNS
 
 # bytes: a decision's record holds, per replicate, 26 bytes and 2 per decider (two stances); the tables made from
 # the records and the batches joined add half again

@@ -27,6 +27,9 @@ MAX_REPLICATES = 1_000_000
 SEED_LIMIT = 2**63
 #: Years one run may span.
 MAX_YEARS = 200
+#: Replicates one model advances at once: the engine's work arrays span a batch, which bounds a run's memory
+#: (about 2 KB per replicate and proposal); the numbers do not depend on it.
+BATCH = 50_000
 #: Members (of any status) and proposals one configuration may hold.
 MAX_MEMBERS = 1000
 MAX_PROPOSALS = 1000

@@ -5,11 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.records import Record
+from ..core.vocabulary import BATCH
 from ..inputs.scenario import Scenario
 from .model import SCOModel
-
-#: Replicates one model advances at once; bounds memory (about 2 KB per replicate and proposal).
-BATCH = 50_000
 
 
 def simulate(scenario: Scenario, batch: int = BATCH) -> list[Record]:
