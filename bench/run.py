@@ -294,17 +294,22 @@ def step_scaling(replicates: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description="sco-sim benchmarks")
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
+    parser.add_argument("--only", choices=["sweep-memory"], help="run only this benchmark")
     args = parser.parse_args()
     quick = args.quick
     say("machine", f"{os.cpu_count()} cores, numpy {np.__version__}, mesa {mesa.__version__}")
+    # 1,000,000 runs in full, as few points of many replicates and as many points of few: memory should not grow
+    shapes = [(20, 500), (200, 50)] if quick else [(20, 50_000), (20_000, 50)]
+    if args.only == "sweep-memory":
+        sweep_memory(shapes, workers=2)
+        return
     against_batch_run(100 if quick else 1000)
     against_numpy(2000 if quick else 50_000)
     machine_ceiling(*((200, 1.0, 1) if quick else (1000, 4.0, 5)))
     worker_scaling(*((10, 1000, 2) if quick else (100, 1000, 7)))
     worker_scaling(*((20, 1000, 1) if quick else (300, 1000, 3)), headline=False)  # how start-up weighs as sweeps grow
     step_scaling(100 if quick else 1000)
-    # 1,000,000 runs in full, as few points of many replicates and as many points of few: memory should not grow
-    sweep_memory([(20, 500), (200, 50)] if quick else [(20, 50_000), (20_000, 50)], workers=2)
+    sweep_memory(shapes, workers=2)
 
 
 if __name__ == "__main__":

@@ -442,3 +442,20 @@ def test_a_pending_sibling_names_the_folder_it_replaces(name: str) -> None:
     assert pending.parent == folder.parent and pending.name.startswith(".")
     assert files.destination(pending) == folder
     assert files.destination(folder) == folder or folder.name.endswith(".pending")
+
+
+def test_commands_without_out_started_in_the_same_second_get_folders_of_their_own(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(files.time, "strftime", lambda _: "20261202-120000")  # the same second for all
+    folders = [files.default_folder("sweep-baseline") for _ in range(3)]
+    assert [f.name for f in folders] == ["sweep-baseline-20261202-120000", "sweep-baseline-20261202-120000-2",
+                                         "sweep-baseline-20261202-120000-3"]
+    assert all(f.is_dir() and not any(f.iterdir()) for f in folders)  # claimed at once, empty
+
+
+def test_a_run_without_out_is_written_into_the_folder_it_claimed(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", str(ROOT / "scenarios" / "baseline.yaml"), "--replicates", "5", "--quiet",
+                 "--no-figures"]) == 0
+    (folder,) = (tmp_path / "results").iterdir()
+    assert (folder / "summary.csv").is_file() and files.ours(folder)

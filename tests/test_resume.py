@@ -245,7 +245,7 @@ def test_a_ledger_cut_anywhere_keeps_exactly_its_complete_records(reference, dat
         folder = Path(scratch)
         (folder / CHUNKS).mkdir()
         (folder / LEDGER).write_bytes(text[:cut])
-        sweep = Sweep(folder, open_sweep(reference).plan, [])
+        sweep = Sweep(folder, open_sweep(reference).plan, pd.DataFrame())
         assert sweep.records() == whole
         number = data.draw(st.integers(0, 3))
         sweep.write_chunk(number, {name: pd.read_parquet(chunk(reference, number, name)) for name in TABLES})

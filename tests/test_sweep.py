@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -14,7 +15,8 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
-from sim.experiments.design import design, parse_parameter
+from sim.experiments.design import design, parse_parameter, values_at
+from sim.experiments.sweep_folder import open_sweep
 
 from .conftest import ROOT
 
@@ -99,13 +101,16 @@ def test_an_interrupted_sweep_resumes_to_the_same_numbers_without_redoing_work(s
             "--out", str(out), "--workers", "1", "--chunk-size", "1", "--quiet"]
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and len(list((out / "chunks").glob("*.summary.parquet"))) < 2:
+    ledger = out / "chunks.jsonl"  # a record per finished chunk
+    while time.monotonic() < deadline and (not ledger.exists() or ledger.read_bytes().count(b"\n") < 2):
         time.sleep(0.05)
     process.send_signal(how)
     _, err = process.communicate(timeout=60)
-    done = {p.name: p.stat().st_mtime_ns for p in (out / "chunks").glob("*.parquet")}
-    finished = len(list((out / "chunks").glob("*.summary.parquet")))
-    assert 2 <= finished < 8, "the sweep must have been interrupted part-way"
+    # a chunk is finished once the ledger records it: one whose files were in place when the signal came, but not
+    # yet its record, is rightly computed again
+    recorded = open_sweep(out).records()
+    done = {p.name: p.stat().st_mtime_ns for number in recorded for p in (out / "chunks").glob(f"{number:06d}.*")}
+    assert 2 <= len(recorded) < 8, "the sweep must have been interrupted part-way"
     assert not (out / "summary.parquet").exists()
     if how == signal.SIGINT:
         assert process.returncode == 130 and "--resume" in err and "Traceback" not in err
@@ -114,8 +119,7 @@ def test_an_interrupted_sweep_resumes_to_the_same_numbers_without_redoing_work(s
                  "--workers", "1"]) == 0
     assert_same_results(serial, out)
     for name, mtime in done.items():  # finished chunks were not redone
-        if name.endswith(".summary.parquet"):
-            assert (out / "chunks" / name).stat().st_mtime_ns == mtime
+        assert (out / "chunks" / name).stat().st_mtime_ns == mtime
     assert len(list((out / "chunks").glob("*.summary.parquet"))) == 8
 
 
@@ -180,13 +184,22 @@ def test_bad_sweep_parameters_are_one_line_errors(tmp_path, capsys, argv, messag
 
 def test_random_and_latin_hypercube_designs_respect_bounds_and_strata():
     params = [parse_parameter("a.b=U(0,1)"), parse_parameter("c.d=U(10,20)")]
-    lhs = np.array([[p["a.b"], p["c.d"]] for p in design(params, "lhs", 50, seed=3)])
+    lhs = design(params, "lhs", 50, seed=3)[["a.b", "c.d"]].to_numpy()
     assert lhs.shape == (50, 2) and (lhs[:, 0] >= 0).all() and (lhs[:, 1] <= 20).all()
     assert sorted(np.floor(lhs[:, 0] * 50).astype(int)) == list(range(50))  # one point per stratum
     assert sorted(np.floor((lhs[:, 1] - 10) / 10 * 50).astype(int)) == list(range(50))
-    assert design(params, "lhs", 50, seed=3) == design(params, "lhs", 50, seed=3)
+    assert design(params, "lhs", 50, seed=3).equals(design(params, "lhs", 50, seed=3))
     rnd = design([parse_parameter("rule=consensus,majority")], "random", 200, seed=1)
-    assert {p["rules.decision"] for p in rnd} == {"consensus", "majority"}
+    assert set(rnd["rules.decision"]) == {"consensus", "majority"}
+
+
+def test_a_grid_is_every_combination_in_order_with_each_parameter_typed_as_given():
+    grid = design([parse_parameter("a.b=1,2"), parse_parameter("c.d=x,y,z"), parse_parameter("e.f=0.5,1")], "grid",
+                  None, seed=0)
+    assert [tuple(row) for row in grid.itertuples(index=False)] == list(
+        itertools.product([1, 2], ["x", "y", "z"], [0.5, 1.0]))
+    assert values_at(grid, 7) == {"a.b": 2, "c.d": "x", "e.f": 1.0}
+    assert type(values_at(grid, 7)["a.b"]) is int  # not numpy's, nor made a float beside e.f
 
 
 def test_sobol_sweep_and_its_sensitivity_indices(tmp_path, capsys):
@@ -218,7 +231,7 @@ def test_common_noise_gives_every_point_the_root_seed(tmp_path):
 
 
 def test_tapered_chunks_cover_every_point_once_and_end_in_single_points(tmp_path):
-    from sim.experiments.sweep_folder import Plan, create, open_sweep
+    from sim.experiments.sweep_folder import Plan, create
 
     even = Plan("s", "h", [], "grid", None, 7, 10, 100, 7, {})  # as a manifest without `taper` reads back
     assert [len(c) for c in even.chunks()] == [7] * 14 + [2]
@@ -230,7 +243,7 @@ def test_tapered_chunks_cover_every_point_once_and_end_in_single_points(tmp_path
     # each chunk is at most a quarter of what is left, so two workers end at most one point apart
     assert all(len(c) <= max(1, -(-(100 - c.start) // 4)) for c in chunks)
     # the layout is kept in the manifest: a resumed sweep, whatever its workers, finds the same chunks
-    create(tmp_path / "s", tapered, [{"x": i} for i in range(100)])
+    create(tmp_path / "s", tapered, pd.DataFrame({"x": range(100)}))
     assert open_sweep(tmp_path / "s").plan.chunks() == chunks
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import fcntl
+import itertools
 import json
 import os
 import secrets
@@ -56,15 +57,19 @@ Legacy = Callable[[Path], bool]
 
 
 def default_folder(name: str) -> Path:
-    """A new folder under :data:`RESULTS` for ``name`` that does not exist yet (never an earlier run's)."""
+    """A new folder under :data:`RESULTS` for ``name``, created empty here so that it is this command's alone: two
+    commands started in the same second get two folders (never an earlier run's, nor each other's)."""
     safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in name) or "run"
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    candidate = RESULTS / f"{safe}-{stamp}"
-    suffix = 1
-    while candidate.exists():
-        suffix += 1
-        candidate = RESULTS / f"{safe}-{stamp}-{suffix}"
-    return candidate
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    for suffix in itertools.count(1):
+        candidate = RESULTS / (f"{safe}-{stamp}" if suffix == 1 else f"{safe}-{stamp}-{suffix}")
+        try:
+            candidate.mkdir()
+        except FileExistsError:
+            continue
+        return candidate
+    raise AssertionError("unreachable")  # itertools.count never ends
 
 
 def guard(folder: Path) -> None:

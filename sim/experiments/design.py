@@ -15,13 +15,13 @@ A design depends only on the parameters, the method, the number of samples and t
 
 from __future__ import annotations
 
-import itertools
 import math
 import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from ..core.errors import ConfigError
 from ..core.vocabulary import MAX_POINTS, Method
@@ -84,13 +84,19 @@ def parse_parameter(text: str) -> Parameter:
     return Parameter(path, values=tuple(values))
 
 
-def design(parameters: list[Parameter], method: Method, samples: int | None, seed: int) -> list[dict[str, Any]]:
-    """The points of the design: one mapping {path: value} each, in a fixed order."""
+def design(parameters: list[Parameter], method: Method, samples: int | None, seed: int) -> pd.DataFrame:
+    """The points of the design, one row each in a fixed order, a column per parameter path.
+
+    Made column by column (a grid by indexing each parameter's values), so that its memory is a few bytes per
+    point and value, not a Python mapping per point.
+    """
     size = design_size(parameters, method, samples)
     paths = [p.path for p in parameters]
     if method == "grid":
-        combos = itertools.product(*(p.values or () for p in parameters))
-        return [dict(zip(paths, combo, strict=True)) for combo in combos]
+        # every combination, the last parameter varying fastest (itertools.product's order)
+        index = np.indices([len(p.values or ()) for p in parameters]).reshape(len(parameters), -1)
+        return pd.DataFrame({p.path: _values(p).take(i).reset_index(drop=True) for p, i in zip(parameters, index,
+                                                                                               strict=True)})
     if method in ("sobol", "morris"):
         return _salib(parameters, method, size // (len(parameters) + (2 if method == "sobol" else 1)), seed)
     rng = np.random.default_rng(seed)
@@ -99,7 +105,23 @@ def design(parameters: list[Parameter], method: Method, samples: int | None, see
     else:  # Latin hypercube: one point in each of `samples` strata per dimension, strata shuffled
         strata = np.stack([rng.permutation(size) for _ in parameters], axis=1)
         unit = (strata + rng.random((size, len(parameters)))) / size
-    return [{p.path: _from_unit(p, u) for p, u in zip(parameters, row, strict=True)} for row in unit]
+    return pd.DataFrame({p.path: _from_unit(p, u) for p, u in zip(parameters, unit.T, strict=True)}, columns=paths)
+
+
+def values_at(points: pd.DataFrame, index: int) -> dict[str, Any]:
+    """The values of one point of a design, {parameter path: value}, as plain Python values (column by column: a
+    row as one Series would share one type, an integer parameter's values made floats beside a float's)."""
+    return {str(path): plain(points[path].iat[index]) for path in points.columns}
+
+
+def plain(value: Any) -> Any:
+    """A value of a design as Python's own type (numpy's scalars would print, and compare, as numpy's)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _values(parameter: Parameter) -> pd.Series:
+    """A parameter's listed values, typed as pandas types them (numbers as numbers, however they were written)."""
+    return pd.Series(list(parameter.values or ()))
 
 
 def design_size(parameters: list[Parameter], method: Method, samples: int | None) -> int:
@@ -133,13 +155,13 @@ def design_size(parameters: list[Parameter], method: Method, samples: int | None
     return _checked(samples)
 
 
-def _from_unit(parameter: Parameter, u: float) -> Any:
-    """Map u in [0, 1) to the parameter: uniformly within its bounds, or to one of its listed values."""
+def _from_unit(parameter: Parameter, u: np.ndarray) -> pd.Series:
+    """Map each u in [0, 1) to the parameter: uniformly within its bounds, or to one of its listed values."""
     if parameter.bounds is not None:
         low, high = parameter.bounds
-        return float(low + u * (high - low))
-    values = parameter.values or ()
-    return values[min(int(u * len(values)), len(values) - 1)]
+        return pd.Series(low + u * (high - low))
+    values = _values(parameter)
+    return values.take(np.minimum((u * len(values)).astype(np.int64), len(values) - 1)).reset_index(drop=True)
 
 
 def salib_problem(parameters: list[Parameter]) -> dict[str, Any]:
@@ -152,7 +174,7 @@ def salib_problem(parameters: list[Parameter]) -> dict[str, Any]:
             "bounds": [list(p.bounds or ()) for p in parameters]}
 
 
-def _salib(parameters: list[Parameter], method: Method, samples: int, seed: int) -> list[dict[str, Any]]:
+def _salib(parameters: list[Parameter], method: Method, samples: int, seed: int) -> pd.DataFrame:
     problem = salib_problem(parameters)
     if method == "sobol":
         from SALib.sample import sobol
@@ -162,7 +184,7 @@ def _salib(parameters: list[Parameter], method: Method, samples: int, seed: int)
         from SALib.sample import morris
 
         matrix = morris.sample(problem, samples, num_levels=4, seed=seed)
-    return [{path: float(v) for path, v in zip(problem["names"], row, strict=True)} for row in matrix]
+    return pd.DataFrame(np.asarray(matrix, dtype=float), columns=problem["names"])
 
 
 def _checked(size: int) -> int:

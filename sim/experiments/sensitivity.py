@@ -29,7 +29,7 @@ def analyse(sweep: Sweep) -> pd.DataFrame:
         raise ConfigError(folder, "failures", f"{len(failures)} points failed; sensitivity needs every point")
     problem = salib_problem(plan.swept())
     names = problem["names"]
-    design = np.array([[point[name] for name in names] for point in sweep.points], dtype=float)
+    design = sweep.design[names].to_numpy(dtype=float)
     rows = []
     for proposal, frame in summary.groupby("proposal", sort=False):
         y = frame.sort_values("point").p_adopted.to_numpy(dtype=float)

@@ -24,7 +24,7 @@ from ..core.vocabulary import Method
 from ..inputs.scenario import load_scenario
 from ..inputs.yaml_files import file_sha256
 from ..model.tables import aggregate
-from .design import Parameter, design, parse_parameter
+from .design import Parameter, design, parse_parameter, values_at
 from .sweep_folder import Plan, Sweep, create, is_sweep, no_rows, open_sweep, written_by_sco_sim
 
 #: Runs (points x replicates) in one chunk by default, at most: enough to outweigh a task's overhead.
@@ -124,25 +124,25 @@ def _same_as_begun(request: Request, sweep: Sweep) -> None:
                              "(drop it: --resume takes the sweep's own)")
 
 
-def _try_parameter_values(
-    path: Path, overrides: dict[str, Any], parameters: list[Parameter], points: list[dict[str, Any]]
-) -> None:
+def _try_parameter_values(path: Path, overrides: dict[str, Any], parameters: list[Parameter],
+                          points: pd.DataFrame) -> None:
     """Try each parameter's values before the sweep starts, each in the first point of the design that has it.
 
     Numbers are tried at their smallest and largest (the configuration's bounds are intervals), other
     values each once. A typo or an out-of-range value stops the sweep here; a point that fails only
     for its particular combination of values is recorded as failed when it runs, and the others go on.
     """
-    wanted: set[tuple[str, str]] = set()
+    tried: list[tuple[int, Parameter]] = []  # (the first point holding a value to try, its parameter)
     for p in parameters:
-        values = [point[p.path] for point in points]
-        numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
-        wanted |= {(p.path, repr(v)) for v in ((min(values), max(values)) if numeric else values)}
-    for point in points:
-        fresh = [(p, point[p.path]) for p in parameters if (p.path, repr(point[p.path])) in wanted]
-        if not fresh:
-            continue
-        wanted -= {(p.path, repr(value)) for p, value in fresh}
+        column = points[p.path]
+        numeric = pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+        # the position (the design's index is 0, 1, ...) of the first point holding each value to try
+        firsts = [column.to_numpy().argmin(), column.to_numpy().argmax()] if numeric else \
+            column.drop_duplicates().index.to_numpy()
+        tried += [(int(first), p) for first in firsts]
+    for index in sorted({index for index, _ in tried}):
+        point = values_at(points, index)
+        fresh = [(p, point[p.path]) for first, p in tried if first == index]
         try:
             load_scenario(path, overrides={**overrides, **point}, replicates=1)
         except ConfigError as error:
@@ -154,8 +154,6 @@ def _try_parameter_values(
             parameter, value = culprit
             said = error.message if error.key == f"--set {parameter.path}" else f"{error.key}: {error.message}"
             raise ConfigError("command line", f"--param {parameter.label}={value}", said) from None
-        if not wanted:
-            return
 
 
 # --- running --------------------------------------------------------------------------------------
@@ -192,7 +190,7 @@ def execute(
     pending: dict[Future[dict[str, pd.DataFrame]], int] = {}
     try:
         for number, chunk in chunks.items():
-            pending[executor.submit(run_chunk, sweep.plan, [(i, sweep.points[i]) for i in chunk])] = number
+            pending[executor.submit(run_chunk, sweep.plan, sweep.points_of(chunk))] = number
             if len(pending) >= in_flight:
                 _collect(sweep, pending, chunks, progress)
         while pending:

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .. import __version__
@@ -51,7 +52,7 @@ from ..core.files import (
     remove,
     sibling,
 )
-from .design import Parameter
+from .design import Parameter, plain
 
 MANIFEST = "sweep.json"
 DESIGN = "design.parquet"
@@ -146,11 +147,17 @@ def point_seed(root: int, point: int) -> int:
 
 @dataclass(frozen=True)
 class Sweep:
-    """A sweep's folder, with its plan and its points ({parameter path: value} each)."""
+    """A sweep's folder, with its plan and its design: a row per point, a column per parameter path."""
 
     folder: Path
     plan: Plan
-    points: list[dict[str, Any]]
+    design: pd.DataFrame
+
+    def points_of(self, chunk: range) -> list[tuple[int, dict[str, Any]]]:
+        """Each point of ``chunk`` with its values ({parameter path: value}), as plain Python values."""
+        rows = self.design.iloc[chunk.start:chunk.stop]
+        return [(index, {name: plain(value) for name, value in zip(rows.columns, row, strict=True)})
+                for index, row in zip(chunk, rows.itertuples(index=False, name=None), strict=True)]
 
     def done(self) -> set[int]:
         """Chunks recorded in the ledger as finished (:meth:`damaged` checks their files against the records)."""
@@ -245,31 +252,40 @@ class Sweep:
             raise ConfigError(self.folder / CHUNKS, f"{number:06d}",
                               f"{problem} since the chunk was recorded{others}; nothing was merged; "
                               f"recompute with: sco-sim sweep --resume {self.folder}")
-        design = pd.read_parquet(self.folder / DESIGN)
-        for name in TABLES:
-            atomic_write(self.table_path(name), functools.partial(self._merge_table, name, design))
+        design = pq.read_table(self.folder / DESIGN)
+        allocator = pa.default_memory_pool()
+        # the C library's allocator, which returns what a chunk freed: Arrow's own (mimalloc) keeps freed pages for
+        # reuse, and the parent's memory would grow with the number of chunks merged
+        pa.set_memory_pool(pa.system_memory_pool())
+        try:
+            for name in TABLES:
+                atomic_write(self.table_path(name), functools.partial(self._merge_table, name, design))
+        finally:
+            pa.set_memory_pool(allocator)
 
-    def _merge_table(self, name: str, design: pd.DataFrame, target: str) -> None:
-        """Stream one table of every chunk into ``target``, in chunk order (so in order of the points)."""
+    def _merge_table(self, name: str, design: pa.Table, target: str) -> None:
+        """Stream one table of every chunk into ``target``, in chunk order (so in order of the points), in Arrow's
+        columns throughout: memory holds one chunk and one row group at a time, whatever the number of points."""
         layout = _layout(self.plan.points, self.plan.chunk_size, self.plan.taper)
         writer: pq.ParquetWriter | None = None
         waiting: list[pa.Table] = []
         try:
             for number, chunk in enumerate(layout):
-                part = pq.read_table(self.chunk_file(number, name))
+                part = pq.read_table(self.chunk_file(number, name)).replace_schema_metadata(None)
                 if not part.num_rows:
                     continue
-                frame = part.to_pandas()
-                points = frame["point"].to_numpy()
-                if points.min() < chunk.start or points.max() >= chunk.stop:
+                points = part.column("point")
+                low, high = pc.min_max(points).values()
+                if low.as_py() < chunk.start or high.as_py() >= chunk.stop:
                     raise ConfigError(self.chunk_file(number, name), "point",
                                       f"holds points outside its chunk's {chunk.start} to {chunk.stop - 1}")
-                if name in ("summary", "by_year"):
-                    frame = design.iloc[chunk.start:chunk.stop].merge(frame, on="point", how="right")
-                table = pa.Table.from_pandas(frame.sort_values("point", kind="stable", ignore_index=True),
-                                             preserve_index=False)
-                writer = writer or pq.ParquetWriter(target, table.schema)
-                waiting.append(table.cast(writer.schema))
+                part = part.take(pc.sort_indices(points))  # a stable sort: rows of one point keep their order
+                if name in ("summary", "by_year"):  # the points' parameter values, after the point column
+                    values = design.slice(chunk.start, len(chunk)).take(pc.subtract(part.column("point"), chunk.start))
+                    part = pa.Table.from_arrays([*values.columns, *part.drop_columns("point").columns],
+                                                names=[*values.column_names, *part.drop_columns("point").column_names])
+                writer = writer or pq.ParquetWriter(target, part.schema)
+                waiting.append(part.cast(writer.schema))
                 if sum(t.num_rows for t in waiting) >= ROW_GROUP:
                     writer.write_table(pa.concat_tables(waiting))
                     waiting = []
@@ -378,7 +394,7 @@ def is_sweep(folder: Path) -> bool:
     return (folder / MANIFEST).is_file()
 
 
-def create(folder: Path, plan: Plan, points: list[dict[str, Any]], force: bool = False) -> Sweep:
+def create(folder: Path, plan: Plan, design: pd.DataFrame, force: bool = False) -> Sweep:
     """Lay out a new sweep folder: sco-sim's marker, an empty chunks folder, the design, and the manifest last.
 
     Call it with ``folder`` locked. With ``force``, results already in ``folder`` stay there until the new sweep
@@ -398,13 +414,11 @@ def create(folder: Path, plan: Plan, points: list[dict[str, Any]], force: bool =
     where = waiting if replace else folder
     (where / CHUNKS).mkdir(parents=True, exist_ok=True)
     mark(where, "sweep")  # first: a sweep cut short while laid out is still known to be sco-sim's
-    design = pd.DataFrame(points)
-    design.insert(0, "point", np.arange(len(points)))
-    atomic_parquet(design, where / DESIGN)
+    atomic_parquet(pd.concat([pd.DataFrame({"point": np.arange(len(design))}), design], axis=1), where / DESIGN)
     manifest = {"plan": asdict(plan), "created": datetime.now(UTC).isoformat(timespec="seconds"),
                 **({"replaces": str(folder.resolve())} if replace else {})}
     atomic_text(json.dumps(manifest, indent=2, default=str) + "\n", where / MANIFEST)  # last: the folder is a sweep
-    return Sweep(where, plan, points)
+    return Sweep(where, plan, design)
 
 
 def install(sweep: Sweep) -> Sweep:
@@ -432,10 +446,4 @@ def open_sweep(folder: Path) -> Sweep:
         design = pd.read_parquet(folder / DESIGN)
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise ConfigError(folder, MANIFEST, f"the sweep folder is damaged ({type(error).__name__}: {error})") from None
-    names = [c for c in design.columns if c != "point"]
-    points = [{name: _plain(row[name]) for name in names} for _, row in design.iterrows()]
-    return Sweep(folder, plan, points)
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
+    return Sweep(folder, plan, design.drop(columns="point"))

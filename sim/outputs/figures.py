@@ -265,8 +265,9 @@ def draw_sweep(folder: Path, fmt: FigureFormat = "png") -> list[Path]:
     """The figures of the sweep in ``folder``, into its figures folder."""
     sweep = open_sweep(folder)
     plan = sweep.plan
-    summary = sweep.table("summary")
     names = [p.path for p in plan.swept()]
+    # only the columns drawn: the summary has a row per point and proposal, and many more columns
+    summary = sweep.table("summary", [*names, "proposal", "p_adopted", "ci_low", "ci_high"])
     title = f"Sweep of {Path(plan.scenario).stem}: {plan.points:,} points x {plan.replicates:,} replicates"
     indices = sweep.sensitivity()
 
