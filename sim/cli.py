@@ -2,7 +2,9 @@
 hands the work to the layers below.
 
 Exit status: 0 success; 2 bad input (one line on stderr naming the file, the key and what was
-expected); 1 an unexpected internal error (reported in one line; ``--debug`` shows the traceback).
+expected); 1 an unexpected internal error (reported in one line; ``--debug`` shows the traceback), or a sweep with
+failed points; 3 a sweep that lost its workers (a Dask scheduler, a local worker process) and can be resumed;
+130 interrupted.
 
 Each command imports the layers it needs when it runs, and this module only light ones (the parser is built
 from :mod:`sim.core.vocabulary`): numpy, pandas, pydantic and Mesa take about 2 s to load, so ``--help`` and
@@ -13,6 +15,7 @@ their modules while it prepares the sweep.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import gc
 import sys
@@ -25,7 +28,7 @@ from . import __version__
 from .core.budget import processors
 from .core.errors import ConfigError, UsageError, printable
 from .core.files import FIGURES
-from .core.vocabulary import FIGURE_FORMATS, MAX_REPLICATES, METHODS, RULES
+from .core.vocabulary import DASK_ANSWER_SECONDS, FIGURE_FORMATS, MAX_REPLICATES, METHODS, RULES
 
 if TYPE_CHECKING:
     from .core.budget import Estimate
@@ -98,7 +101,8 @@ def _parser() -> argparse.ArgumentParser:
     _add_settings(sweep, rule=False)
     sweep.add_argument("--workers", type=int, default=processors(),
                        help="local worker processes (default and most: one per processor this process may use)")
-    sweep.add_argument("--scheduler", help="a Dask scheduler's address (tcp://host:8786) to run on instead")
+    sweep.add_argument("--scheduler", help="a Dask scheduler's address (tcp://host:8786) to run on instead; it "
+                                           f"must answer as a scheduler within {DASK_ANSWER_SECONDS} s")
     sweep.add_argument("--chunk-size", type=int,
                        help="points per task at most (default: about 20,000 runs or fewer, and 8 tasks or more "
                             "per worker; with several workers the last tasks are smaller, so that the workers "
@@ -207,8 +211,8 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    # the folder is locked for the whole command, through the merge and the figures (a new folder under results/,
-    # without --out, is the command's own); a pending replacement (.OUT.pending) is held through OUT
+    # the folder is locked for the whole command, through the merge and the figures; a pending replacement
+    # (.OUT.pending) is held through OUT; a new folder under results/ (no --out) as soon as it is made
     from .core.files import destination, guard, lock
 
     if args.dry_run:
@@ -216,19 +220,19 @@ def _sweep(args: argparse.Namespace) -> int:
     if args.out is not None and args.resume is None:
         guard(args.out)
     target = destination(args.resume) if args.resume is not None else args.out
-    if target is None:
-        return _sweep_into(args)
-    with lock(target, args.argv):
-        return _sweep_into(args)
+    with contextlib.ExitStack() as held:
+        if target is not None:
+            held.enter_context(lock(target, args.argv))
+        return _sweep_into(args, held)
 
 
-def _sweep_into(args: argparse.Namespace) -> int:
+def _sweep_into(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
     started = time.monotonic()  # the report's time is the whole command's: start-up and figures count
-    from .experiments.executors import start_workers
+    from .experiments.executors import lost_errors, lost_message, start_workers
 
     # the workers start first, and load their modules while this process loads its own and prepares the sweep
     with start_workers(args.workers, args.scheduler) as workers:
-        from .core.files import destination
+        from .core.files import destination, lock
         from .experiments import sweep
         from .experiments.sweep_folder import install
         from .inputs.yaml_files import parse_overrides
@@ -243,6 +247,8 @@ def _sweep_into(args: argparse.Namespace) -> int:
             say = functools.partial(print, file=sys.stderr)  # a damaged chunk found on resuming, in one line
             job = sweep.resume(args.resume, request, say) if args.resume else sweep.start(request, workers.width)
             folder = destination(job.folder)  # a pending replacement is resumed through the folder it replaces
+            if args.out is None and args.resume is None:  # a folder of its own under results/: locked at once
+                held.enter_context(lock(folder, args.argv))
             preparing = _prepare_figures_in_background() if workers.width > 1 and not args.no_figures else None
             ran = job.points_left()
             with _progress(job.plan.points, job.plan.points - ran, args.quiet) as bar:
@@ -251,6 +257,10 @@ def _sweep_into(args: argparse.Namespace) -> int:
             print(f"interrupted; the finished chunks are kept; finish with: sco-sim sweep --resume {folder or 'DIR'}",
                   file=sys.stderr)
             return 130
+        except lost_errors(args.scheduler) as error:  # the scheduler, or a worker process, is gone: exit 3
+            print(printable(f"error: {lost_message(args.scheduler, error)}; the finished chunks are kept; "
+                            f"finish with: sco-sim sweep --resume {folder or 'DIR'}"), file=sys.stderr)
+            return 3
     job.merge()
     if not args.no_figures:
         if preparing is not None:

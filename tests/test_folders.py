@@ -459,3 +459,19 @@ def test_a_run_without_out_is_written_into_the_folder_it_claimed(tmp_path, monke
                  "--no-figures"]) == 0
     (folder,) = (tmp_path / "results").iterdir()
     assert (folder / "summary.csv").is_file() and files.ours(folder)
+
+
+def test_a_sweep_without_out_locks_the_folder_it_made(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    seen = []
+    real = files.lock
+
+    def spy(folder, command):
+        seen.append(Path(folder))
+        return real(folder, command)
+
+    monkeypatch.setattr(files, "lock", spy)
+    assert main(["sweep", str(ROOT / "scenarios" / "baseline.yaml"), "--param", "rules.deference=0,1",
+                 "--replicates", "5", "--workers", "1", "--quiet", "--no-figures"]) == 0
+    (folder,) = (tmp_path / "results").iterdir()
+    assert [f.resolve() for f in seen] == [folder]  # held from the moment it exists, through the merge

@@ -55,3 +55,7 @@ MAX_RUN_BYTES = 16 << 30
 MAX_RUN_SECONDS = 8 * 3600
 #: Runs (points x replicates) one sweep may ask for.
 MAX_SWEEP_RUNS = 5_000_000_000
+
+#: Seconds a Dask scheduler has to answer: a live one answers in milliseconds, even across a network, and a
+#: user waiting on a wrong address (a silent port, a firewall that drops packets) learns of it within this.
+DASK_ANSWER_SECONDS = 10
