@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from sim.cli import main
-from sim.studies.validation import Case, load_cases, run_case
+from sim.studies.validation import Case, load_cases, run_case, stance_reasons
 
 from .conftest import ROOT
 
@@ -33,6 +33,9 @@ def test_the_project_ships_every_case_of_the_shared_table():
                 if line.startswith("| ") and "---" not in line]
         assert set(rows[1:]) <= ids  # rows[0] is the header
     assert len(ids) == 21
+    trajectories = {c.id for c, _ in load_cases(ROOT / "validation" / "trajectories.yaml")}
+    assert {"ftz-2016-2024", "sco-bank-2010-2024", "energy-framework-2010-2024", "india-pakistan-accession",
+            "iran-accession", "belarus-accession"} <= trajectories
 
 
 def test_validate_passes_and_fails_cases_and_says_why(tmp_path, capsys):
@@ -43,9 +46,9 @@ def test_validate_passes_and_fails_cases_and_says_why(tmp_path, capsys):
     assert "ftz" in out and "pass" in out and "1 of 1 cases pass." in out
     wrong = write_cases(tmp_path, {"id": "ftz", "year": 2016, "proposal": "free_trade_zone", "outcome": "not_adopted",
                                    "blocked_by": ["china"]})
-    assert main(["validate", str(wrong)]) == 1
+    assert main(["validate", str(wrong)]) == 3  # a failing case is not an internal error (1)
     out = capsys.readouterr().out
-    assert "FAIL" in out and "most frequent blocker is russia, not china" in out
+    assert "FAIL" in out and "blocker china: at most 0% of the decisions, below 50%" in out
 
 
 def test_a_case_defines_its_own_proposal_without_code(tmp_path, capsys):
@@ -55,7 +58,10 @@ def test_a_case_defines_its_own_proposal_without_code(tmp_path, capsys):
         "define": {"name": "Binding water-sharing regime", "sponsor": "kyrgyzstan",
                    "effects": {"economic": 0.3, "autonomy": -0.9, "sovereignty": -0.5}},
     })
-    assert main(["validate", str(path)]) == 0, capsys.readouterr().out
+    # matched (Uzbekistan blocks), but so far from adoption that no plausible change flips it: exit 3, not a pass
+    assert main(["validate", str(path)]) == 3
+    out = capsys.readouterr().out
+    assert "obj Uzbekistan 100%" in out and "cannot fail" in out
 
 
 def test_a_bad_case_file_is_a_one_line_error(tmp_path, capsys):
@@ -95,8 +101,8 @@ def test_a_bad_case_file_is_a_one_line_error(tmp_path, capsys):
     ],
 )
 def test_moving_a_key_weight_as_the_brief_says_moves_the_outcome_the_same_way(name, keys, change, direction):
-    before = run_case(case(outcome="adopted", **keys), HISTORY, replicates=1000).p_adopted
-    after = run_case(case(outcome="adopted", set=change, **keys), HISTORY, replicates=1000).p_adopted
+    before = run_case(case(outcome="adopted", **keys), HISTORY, replicates=1000, falsify=False).p_adopted
+    after = run_case(case(outcome="adopted", set=change, **keys), HISTORY, replicates=1000, falsify=False).p_adopted
     assert direction * (after - before) > 0.1, (name, before, after)
 
 
@@ -114,3 +120,89 @@ def test_explain_splits_each_utility_into_interests_and_relations(capsys):
     assert "Russia" in out and "objection" in out and "suspicion" in out and "Without noise: blocked" in out
     assert main(["explain", str(HISTORY), "no_such_proposal"]) == 2
     assert "unknown proposal 'no_such_proposal'" in capsys.readouterr().err
+
+
+# --- strict cases (issue 16): a minimum share for a named blocker, a falsifiability check, trajectories --------
+
+
+def test_the_blocker_share_rule_rejects_a_1_in_400_blocker():
+    reason, named = stance_reasons("blocker", ["china"], {"china": 1 / 400, "russia": 0.0})
+    assert reason is not None and "below 50%" in reason and named.share == 1 / 400
+    reason, _ = stance_reasons("blocker", ["russia"], {"russia": 0.6, "china": 0.7})  # not the most frequent
+    assert reason is not None and "most frequent blocker is china" in reason
+    assert stance_reasons("blocker", ["russia"], {"russia": 0.5, "china": 0.3})[0] is None
+    assert stance_reasons("blocker", ["china", "russia"], {"russia": 0.9, "china": 0.1})[0] is None  # one named
+
+
+def test_a_rare_objector_named_as_blocker_fails_end_to_end():
+    # India objects to the Belt and Road paragraph in about 11% of the replicates: not a block
+    verdict = run_case(case(year=2019, proposal="bri_endorsement", outcome="adopted", blocked_by=["india"],
+                            replicates=400), HISTORY, falsify=False)
+    assert verdict.status == "FAIL" and any("blocker india" in r and "below 50%" in r for r in verdict.reasons)
+
+
+def test_a_case_engineered_to_be_unfailable_is_reported_cannot_fail(tmp_path, capsys):
+    # a proposal that changes nothing: nobody bears any cost, so no plausible input can make anyone object
+    path = write_cases(tmp_path, {"id": "nothing", "year": 2016, "proposal": "empty_statement", "outcome": "adopted",
+                                  "define": {"name": "A statement that changes nothing", "sponsor": "china"}})
+    assert main(["validate", str(path)]) == 3  # it matches the record, but does not count as a pass
+    out = capsys.readouterr().out
+    assert "cannot fail: no single one of its" in out and "0 of 1 pass (0 FAIL, 1 cannot fail" in out
+    assert "Falsifiable: 0 of 1 cases" in out
+
+
+def test_a_falsifiable_case_prints_the_smallest_change_that_flips_it():
+    verdict = run_case(case(year=2016, proposal="free_trade_zone", outcome="not_adopted", blocked_by=["russia"],
+                            replicates=200), HISTORY)
+    assert verdict.search is not None and verdict.search.flip is not None
+    flip = verdict.search.flip
+    assert 0.5 <= flip.factor <= 1.5 and flip.after == pytest.approx(flip.before * flip.factor)
+    assert verdict.status == "pass"
+
+
+def test_a_case_whose_outcome_is_an_input_does_not_count(tmp_path, capsys):
+    path = write_cases(tmp_path, {"id": "ftz", "year": 2016, "proposal": "free_trade_zone", "outcome": "not_adopted",
+                                  "outcome_as_input": "a test"})
+    assert main(["validate", str(path)]) == 3
+    assert "outcome as input: a test" in capsys.readouterr().out
+
+
+def _turning_scenario(tmp_path):
+    """2012-2016, in which Russia stops minding the energy framework in 2014 (and only then)."""
+    path = tmp_path / "turning.yaml"
+    path.write_text(yaml.safe_dump({
+        "name": "turning", "base": str(ROOT / "configs" / "base.yaml"), "start": 2012, "end": 2016,
+        "events": [{"year": 2014, "set": {"proposals.energy_framework.gains.russia": 0.5,
+                                          "proposals.energy_framework.effects.autonomy": 0.0}}],
+    }), encoding="utf-8")
+    return path
+
+
+def test_a_trajectory_case_fails_when_the_proposal_passes_in_a_middle_year(tmp_path):
+    scenario = _turning_scenario(tmp_path)
+    keys = {"proposal": "energy_framework", "scenario": str(scenario), "replicates": 200}
+    single = run_case(case(year=2012, outcome="not_adopted", **keys), scenario, falsify=False)
+    assert single.status == "pass"  # 2012 alone looks right
+    span = run_case(case(year=2012, until=2016, outcome="not_adopted", **keys), scenario, falsify=False)
+    assert span.status == "FAIL" and span.p_adopted > 0.5
+    assert any("adopted at some summit 2012-2016" in r for r in span.reasons)
+    first = run_case(case(year=2012, until=2016, first=2014, within=0, outcome="adopted", **keys), scenario,
+                     falsify=False)
+    assert first.outcome_held and first.p_adopted > 0.5
+    late = run_case(case(year=2012, until=2016, first=2016, within=0, outcome="adopted", **keys), scenario,
+                    falsify=False)
+    assert not late.outcome_held and any("earlier with p=" in r for r in late.reasons)
+
+
+@pytest.mark.parametrize(("keys", "message"), [
+    ({"until": 2015}, "expected 'until' after 'year' (2016), got 2015"),
+    ({"first": 2016}, "expected 'first' only in a trajectory case"),
+    ({"until": 2020}, "expected 'first' (the year of first adoption) in an adopted trajectory case"),
+    ({"until": 2020, "first": 2022}, "expected 'first' from 2016 to 2020, got 2022"),
+])
+def test_a_bad_trajectory_is_a_one_line_error(tmp_path, capsys, keys, message):
+    path = write_cases(tmp_path, {"id": "x", "year": 2016, "proposal": "free_trade_zone", "outcome": "adopted",
+                                  **keys})
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("error: ") and "cases.yaml" in err and message in err

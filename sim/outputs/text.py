@@ -112,20 +112,58 @@ def explanation(e: Explanation) -> str:
 
 
 def validation_table(verdicts: list[Verdict]) -> str:
-    """The validation table printed by ``sco-sim validate``."""
-    header = (f"{'case':<30} {'year':>4}  {'what happened':<13} {'P(adopted)':>10} {'95% interval':>15}  "
-              f"{'predicted to object / stand aside / reserve':<48} result")
+    """The validation table printed by ``sco-sim validate``: a row per case, then why it failed and what flips it,
+    then the counts."""
+    header = (f"{'case':<30} {'years':<9} {'what happened':<13} {'P':>4}  {'named (share)':<24} "
+              f"{'predicted to object / stand aside / reserve':<44} status")
     lines = [header, "-" * len(header)]
     for v in verdicts:
-        names = v.member_names
-        who = "; ".join(part for part in (_top(v.objected, names, "obj"), _top(v.stood_aside, names, "aside"),
-                                          _top(v.reservation, names, "res")) if part) or "-"
-        lines.append(f"{v.case.id:<30} {v.case.year:>4}  {v.case.outcome.replace('_', ' '):<13} {v.p_adopted:>10.2f} "
-                     f"{f'[{v.ci[0]:.2f}, {v.ci[1]:.2f}]':>15}  {who[:48]:<48} {'pass' if v.passed else 'FAIL'}")
-        lines += [f"{'':<32}{reason}" for reason in v.reasons]
-    passed = sum(v.passed for v in verdicts)
-    lines += ["", f"{passed} of {len(verdicts)} cases pass."]
+        case, names, p = v.case, v.member_names, v.prediction
+        first, last = case.years
+        years = f"{first}" if first == last else f"{first}-{last}"
+        happened = ("adopted" if case.outcome == "adopted" else "not adopted") if not case.trajectory else (
+            f"first {case.first}+-{case.within}" if case.first is not None else "never")
+        named = ", ".join(f"{names.get(n.member, n.member)} {n.share:.0%}" for n in v.named) or "-"
+        who = "; ".join(part for part in (_top(p.objected, names, "obj"), _top(p.stood_aside, names, "aside"),
+                                          _top(p.reservation, names, "res")) if part) or "-"
+        lines.append(f"{case.id[:30]:<30} {years:<9} {happened:<13} {p.p:>4.2f}  {named[:24]:<24} {who[:44]:<44} "
+                     f"{v.status}")
+        lines += [f"{'':<4}{reason}" for reason in v.reasons]
+        if case.outcome_as_input:
+            lines.append(f"{'':<4}outcome as input: {case.outcome_as_input}")
+        lines.append(f"{'':<4}{_falsifiability(v)}")
+    lines += ["", *_validation_counts(verdicts)]
     return "\n".join(lines)
+
+
+def _falsifiability(v: Verdict) -> str:
+    """The smallest plausible change that flips the case's outcome, or that none does."""
+    found = v.search
+    if found is None:
+        return "falsifiability not searched"
+    if found.flip is None:
+        what = "cannot fail" if v.outcome_held else "cannot pass"
+        return f"{what}: no single one of its {found.inputs} inputs within +-50% flips the outcome"
+    f = found.flip
+    return f"flips when {f.path} x{f.factor:.2f} ({f.before:.3g} -> {f.after:.3g}); {found.inputs} inputs searched"
+
+
+def _validation_counts(verdicts: list[Verdict]) -> list[str]:
+    """The summary: passes of the single-summit and the trajectory cases, and how many could fail."""
+    lines = []
+    for label, group in (("Single-summit cases (in-sample)", [v for v in verdicts if not v.case.trajectory]),
+                         ("Trajectory cases", [v for v in verdicts if v.case.trajectory])):
+        if group:
+            counts = {status: sum(v.status == status for v in group)
+                      for status in ("FAIL", "cannot fail", "outcome as input")}
+            others = ", ".join(f"{n} {status}" for status, n in counts.items())
+            lines.append(f"{label}: {sum(v.passed for v in group)} of {len(group)} pass ({others}).")
+    searched = [v for v in verdicts if v.search is not None]
+    falsifiable = sum(v.search is not None and v.search.flip is not None for v in searched)
+    lines.append(f"Falsifiable: {falsifiable} of {len(searched)} cases "
+                 "(a single input within +-50% flips the outcome).")
+    lines.append(f"{sum(v.passed for v in verdicts)} of {len(verdicts)} cases pass.")
+    return lines
 
 
 def _top(shares: dict[str, float], names: dict[str, str], label: str, most: int = 2) -> str:
@@ -190,13 +228,55 @@ def sweep_failures(sweep: Sweep, failures: pd.DataFrame) -> str:
 
 
 def backtest_report(result: Backtest, out: Path) -> str:
-    """What ``sco-sim backtest`` prints: the calibration, then the errors of the engine and the baselines."""
-    lines = [f"{len(result.issues)} issues from {result.file} "
-             f"({len(result.skipped)} rows or actors left out: {out}/skipped.txt)"]
-    for rule, (chosen, errors) in result.calibration.items():
-        lines.append(f"tolerance under {rule}: {chosen} (chosen by 5-fold cross-validation; "
-                     f"held-out MAE {100 * errors['cross-validated']:.1f})")
-    lines += ["", result.summary.to_string(index=False, float_format=lambda v: f"{v:.1f}"),
-              ("\nMean absolute error on the 0-100 scale, 95% bootstrap intervals over issues. "
-               f"Per issue: {out}/issues.csv")]
+    """What ``sco-sim backtest`` prints: whether the score is in-sample (first line), the fit and how it was
+    made, the errors of the engine and the baselines, and last the engine's errors as ``mae_<issues>: X`` lines
+    (``nan`` where the file has no issue under a rule)."""
+    import textwrap  # here, not at the top: the rest of the module does without it
+
+    fit, name = result.fit, result.file.name
+    if result.in_sample:
+        head = (f"in-sample: {result.in_sample}, so the engine's row scores it on the issues it was fitted on "
+                "(the row 'engine, cross-validated' does not: chosen on four folds, scored on the fifth)")
+    elif result.shared:
+        head = (f"partly in-sample: {result.shared} of the {len(result.issues)} issues of {name} are also in the "
+                f"calibration file {fit.calibration_file} (same issue number); the rest are out-of-sample")
+    else:
+        head = (f"out-of-sample: the parameters were fitted on {fit.calibration_file} alone and frozen; "
+                f"no issue of {name} is in it (by issue number, where both files give one)")
+    lines = [head, f"{len(result.issues)} issues from {result.file} "
+                   f"({len(result.skipped)} rows or actors left out: {out}/skipped.txt)", "",
+             *textwrap.wrap(f"fit (sco-sim {fit.version}; {out}/fit.json): free parameters "
+                            f"{', '.join(f'tolerance.{rule}' for rule in fit.rules)} (the cost of objecting), "
+                            f"fitted on {fit.calibration_file} (SHA-256 {fit.calibration_sha256[:16]}...)", 118,
+                            subsequent_indent="    "),
+             *textwrap.wrap(f"procedure: {fit.procedure}.", 116, initial_indent="  ", subsequent_indent="    ")]
+    for rule, fitted in fit.rules.items():
+        candidates = ", ".join(f"{c}={mae:.1f}" for c, mae in fitted.mae_per_candidate.items())
+        groups = f" in {fitted.groups} proposals" if fit.grouping == "proposal" else ""
+        lines += textwrap.wrap(f"{rule}: tolerance {fitted.tolerance:g} on {fitted.issues} issues{groups}; "
+                               f"cross-validated MAE per candidate: {candidates}; error of the procedure, "
+                               f"{fit.folds}-fold: {fitted.mae_of_procedure:.1f}",
+                               116, initial_indent="  ", subsequent_indent="    ")
+    lines += ["", _backtest_table(result.summary),
+              "", *textwrap.wrap(
+                  "Mean absolute error on the 0-100 scale, 95% bootstrap interval over issues, issues scored. "
+                  "Compromise model: Nice votes x salience, with the Commission (pcom, scom) and, under co-decision "
+                  "(proc COD), the Parliament (pep, sep) weighing 29 votes each. Per issue: "
+                  f"{out}/issues.csv", 118), ""]
+    lines += [f"mae_{'overall' if issues == 'all' else issues}: {result.mae(issues):.3f}"
+              for issues in ("all", "unanimity", "qmv")]
+    return "\n".join(lines)
+
+
+def _backtest_table(summary: pd.DataFrame) -> str:
+    """One row per model, one column per set of issues: MAE [interval] (issues)."""
+    subsets = ("all", "unanimity", "qmv")
+    cells: dict[str, dict[str, str]] = {}
+    for row in summary.itertuples():
+        cells.setdefault(str(row.model), {})[str(row.issues)] = (
+            f"{row.mae:.1f} [{row.ci_low:.1f}, {row.ci_high:.1f}] ({row.n})")
+    width = max(len(model) for model in cells)
+    lines = [f"{'model':<{width}}  " + "  ".join(f"{subset:<24}" for subset in subsets).rstrip()]
+    lines += [f"{model:<{width}}  " + "  ".join(f"{row.get(subset, '-'):<24}" for subset in subsets).rstrip()
+              for model, row in cells.items()]
     return "\n".join(lines)

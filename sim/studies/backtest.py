@@ -14,22 +14,35 @@ to :func:`sim.engine.decide`, the engine the SCO model uses:
 - the predicted outcome is rp + a* d, a* the ambition the engine adopts (rp if nothing passes).
   Without a reference point there is no status quo to fall back to, so the compromise is the prediction.
 
-Baselines computed on the same issues: the reference point, the salience-weighted mean of positions,
-and the median position. Intervals are bootstrap intervals over issues.
+**Fit here, score there.** The engine's free parameters are the cost of objecting under each rule
+(``tolerance.unanimity``, ``tolerance.qmv``); everything else (the Nice votes, the QMV threshold, the 101
+offers, the candidate grid) is fixed. They are fitted on a calibration file only (:func:`fit`) and frozen
+when another file is scored (:func:`run_backtest`); a score on the calibration file's own issues is labelled
+in-sample, and beside it the 5-fold cross-validated error of the whole procedure is the honest figure.
+
+Baselines computed on the same issues, none with a free parameter: the reference point, the salience-weighted
+mean of positions, the median position, and Stokman's compromise model. Intervals are bootstrap intervals
+over issues.
 """
 
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
+from .. import __version__
 from ..core.engine import Procedure, Terms, Valuation, decide
 from ..core.errors import ConfigError
-from ..core.files import claim, staged_folder
+from ..core.files import atomic_text, claim, staged_folder
 
 #: Nice-treaty Council votes (shared/data/SOURCES.md); the QMV threshold is about 74% of the 345 votes.
 NICE_VOTES = {"de": 29, "fr": 29, "it": 29, "uk": 29, "es": 27, "pl": 27, "ro": 14, "nl": 13, "be": 12, "cz": 12,
@@ -38,14 +51,34 @@ NICE_VOTES = {"de": 29, "fr": 29, "it": 29, "uk": 29, "es": 27, "pl": 27, "ro": 
 QMV_THRESHOLD = 255 / 345
 #: The Council's rule as the file codes it (``counvte``).
 COUNCIL_RULES = {"Unan": "unanimity", "QMV": "qmv"}
+RULES = ("unanimity", "qmv")
 #: Issues the backtest needs at least.
 MIN_ISSUES = 10
+#: The candidate costs of objecting; ties go to the earlier (smaller) one.
 TOLERANCES = (0.0, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, float("inf"))
+#: Cross-validation of the fit: folds, and the seed of the permutation that assigns them.
+FOLDS, FOLD_SEED = 5, 0
+BOOTSTRAP, BOOTSTRAP_SEED = 2000, 0
+#: The column naming an issue's legislative proposal (its issues share a fold) and its procedure.
+PROPOSAL_COLUMN, ISSUE_COLUMN, PROCEDURE_COLUMN = "prnr", "isnr", "proc"
+#: The compromise model's institutions: the Commission always, the Parliament under co-decision only (``proc``
+#: COD; under consultation, CNS, it gives an opinion the Council may ignore). Each gets the largest member
+#: states' capability (29 Nice votes), as in Thomson et al. (2006) and shared/design/BARGAINING.md.
+COMMISSION, PARLIAMENT, CO_DECISION = "com", "ep", "COD"
+INSTITUTION_VOTES = max(NICE_VOTES.values())
+#: The models of the report, the engine first.
+ENGINE, ENGINE_CV = "engine", "engine, cross-validated"
+BASELINES = ("compromise model", "weighted mean", "median", "reference point")
+#: What marks a fit file, and how large one may be.
+FIT_FORMAT = "sco-sim backtest fit"
+MAX_FIT_BYTES = 1 << 20
+GROUPINGS = {"proposal": f"whole legislative proposals (column {PROPOSAL_COLUMN})", "issue": "single issues"}
 
 
 @dataclass(frozen=True)
 class Issue:
-    """One controversial issue: member states' positions and saliences (0-1), reference point, rule, outcome."""
+    """One controversial issue: member states' positions and saliences (0-1), reference point, rule, outcome;
+    its proposal and identifier when the file gives them, and the institutions' (position, salience)."""
 
     row: int
     name: str
@@ -54,6 +87,9 @@ class Issue:
     saliences: dict[str, float]
     reference: float | None
     outcome: float
+    proposal: str | None = None
+    ident: str | None = None  # the file's issue number, to recognise an issue in another file
+    institutions: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
 def read_issues(path: Path) -> tuple[list[Issue], list[str]]:
@@ -69,7 +105,7 @@ def read_issues(path: Path) -> tuple[list[Issue], list[str]]:
                           f"expected the columns {', '.join(sorted(needed))} and p<actor>/s<actor> pairs")
     issues, skipped = [], []
     for number, row in enumerate(rows, start=2):  # line 1 is the header
-        name = row.get("isnr") or row.get("prname") or f"line {number}"
+        name = row.get(ISSUE_COLUMN) or row.get("prname") or f"line {number}"
         where = f"{path.name}:{number} ({name})"
         rule = COUNCIL_RULES.get((row.get("counvte") or "").strip())
         if rule is None:
@@ -99,8 +135,21 @@ def read_issues(path: Path) -> tuple[list[Issue], list[str]]:
             skipped.append(f"{where}: reference point {row.get('rp')!r} "
                            "is not a number from 0 to 100; treated as absent")
         issues.append(Issue(number, name, rule, positions, saliences,
-                            None if reference is None else reference / 100, outcome / 100))
+                            None if reference is None else reference / 100, outcome / 100,
+                            (row.get(PROPOSAL_COLUMN) or "").strip() or None,
+                            (row.get(ISSUE_COLUMN) or "").strip() or None, _institutions(row)))
     return issues, skipped
+
+
+def _institutions(row: dict[str, str]) -> dict[str, tuple[float, float]]:
+    """The Commission's and, under co-decision, the Parliament's (position, salience), where both are given."""
+    actors = [COMMISSION] + ([PARLIAMENT] if (row.get(PROCEDURE_COLUMN) or "").strip() == CO_DECISION else [])
+    found = {}
+    for actor in actors:
+        x, s = _number(row.get(f"p{actor}")), _number(row.get(f"s{actor}"))
+        if x is not None and s is not None:
+            found[actor] = (x / 100, s / 100)
+    return found
 
 
 def _number(text: str | None) -> float | None:
@@ -109,6 +158,14 @@ def _number(text: str | None) -> float | None:
     except ValueError:
         return None
     return value if np.isfinite(value) and 0 <= value <= 100 else None
+
+
+def sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes: what identifies a data file across copies and names."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# --- the engine and the baselines on one issue ----------------------------------------------------------
 
 
 def compromise(issue: Issue) -> float:
@@ -142,79 +199,316 @@ def engine_prediction(issue: Issue, tolerance: float, steps: int = 101) -> float
     return float(issue.reference + ambition * d)
 
 
+def compromise_model(issue: Issue) -> float:
+    """Stokman's compromise model: the mean of positions weighted by Nice votes x salience (under both rules, as
+    the literature measures it), the Commission and, under co-decision, the Parliament weighing as a largest
+    member state."""
+    x = [*issue.positions.values(), *(p for p, _ in issue.institutions.values())]
+    w = ([issue.saliences[a] * NICE_VOTES[a] for a in issue.positions]
+         + [INSTITUTION_VOTES * s for _, s in issue.institutions.values()])
+    return float(np.average(x, weights=w)) if sum(w) > 0 else float(np.mean(x))
+
+
 def baselines(issue: Issue) -> dict[str, float | None]:
-    """The reference point, the salience-weighted mean and the median of positions."""
+    """The compromise model, the salience-weighted mean and the median of positions, and the reference point."""
     x = np.array(list(issue.positions.values()))
     s = np.array([issue.saliences[a] for a in issue.positions])
-    return {"reference point": issue.reference,
+    return {"compromise model": compromise_model(issue),
             "weighted mean": float(np.average(x, weights=s)) if s.sum() > 0 else float(x.mean()),
-            "median": float(np.median(x))}
+            "median": float(np.median(x)), "reference point": issue.reference}
 
 
-def choose_tolerance(issues: list[Issue], folds: int = 5, seed: int = 0) -> tuple[float, dict[float | str, float]]:
-    """The tolerance with the least cross-validated mean absolute error, and the CV error of each candidate.
-
-    With one free parameter and no per-issue fitting, 'training' picks the candidate with the least
-    error on the other folds; its error on the held-out fold is what the table reports.
-    """
-    order = np.random.default_rng(seed).permutation(len(issues))
-    groups = np.array_split(order, folds)
-    errors = {t: np.array([abs(engine_prediction(i, t) - i.outcome) for i in issues]) for t in TOLERANCES}
-    held_out = []
-    for group in groups:
-        train = np.setdiff1d(order, group)
-        best = min(TOLERANCES, key=lambda t: errors[t][train].mean())
-        held_out.append(errors[best][group])
-    cv: dict[float | str, float] = {t: float(errors[t].mean()) for t in TOLERANCES}
-    chosen = min(TOLERANCES, key=lambda t: errors[t].mean())
-    cv["cross-validated"] = float(np.concatenate(held_out).mean())
-    return chosen, cv
+# --- the fit: cross-validated on the calibration file only -----------------------------------------------
 
 
-def calibrate(issues: list[Issue]) -> dict[str, tuple[float, dict[float | str, float]]]:
-    """One tolerance per rule, each chosen by 5-fold cross-validation on that rule's issues alone."""
-    return {rule: choose_tolerance([i for i in issues if i.rule == rule]) for rule in ("unanimity", "qmv")
-            if any(i.rule == rule for i in issues)}
+PROCEDURE = (f"per rule, each candidate cost of objecting in {{{', '.join(map(str, TOLERANCES))}}} is scored by "
+             f"{FOLDS}-fold cross-validation on the calibration file's issues under that rule; the folds are "
+             f"{{grouping}} in an order drawn by a permutation with seed {FOLD_SEED}, cut into {FOLDS} near-equal "
+             "parts; the candidate with the lowest cross-validated MAE is chosen (ties: the smaller). A candidate "
+             "has nothing fitted inside the folds, so its cross-validated MAE equals its MAE over the calibration "
+             "issues; the folds give the error of the whole procedure (chosen on four folds, scored on the fifth)")
 
 
-def backtest(issues: list[Issue], tolerance: dict[str, float], bootstrap: int = 2000,
-             seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per-issue predictions and the table of mean absolute errors (x100, the data's scale) with 95% intervals."""
+@dataclass(frozen=True)
+class RuleFit:
+    """The fitted cost of objecting under one rule, and the cross-validated errors (x100, the data's scale)."""
+
+    tolerance: float
+    issues: int
+    groups: int
+    mae_per_candidate: dict[str, float]  # candidate (as written by :func:`label`) -> cross-validated MAE
+    mae_of_procedure: float  # the candidate chosen on the other folds, scored on the held-out fold
+
+
+@dataclass(frozen=True)
+class Fit:
+    """The engine's fitted parameters, where they come from, and how they were chosen."""
+
+    rules: dict[str, RuleFit]
+    calibration_file: str
+    calibration_sha256: str
+    calibration_issues: tuple[str, ...]  # the calibration issues' identifiers (``isnr``), where the file gives them
+    grouping: str  # a key of GROUPINGS
+    folds: int = FOLDS
+    seed: int = FOLD_SEED
+    version: str = __version__
+
+    @property
+    def tolerance(self) -> dict[str, float]:
+        return {rule: fitted.tolerance for rule, fitted in self.rules.items()}
+
+    @property
+    def procedure(self) -> str:
+        return PROCEDURE.replace("{grouping}", GROUPINGS[self.grouping])
+
+
+def label(tolerance: float) -> str:
+    """A candidate as the fit file writes it ("inf" for no cost an actor would pay)."""
+    return "inf" if math.isinf(tolerance) else repr(tolerance)
+
+
+def grouping_of(issues: list[Issue]) -> str:
+    """How folds are drawn: whole proposals when every issue names one (issues of one proposal are decided
+    together and must not sit on both sides of a split), else single issues."""
+    return "proposal" if issues and all(i.proposal for i in issues) else "issue"
+
+
+def fold_groups(issues: list[Issue], grouping: str) -> list[str]:
+    """Each issue's group: its proposal, or itself."""
+    return [str(i.proposal) if grouping == "proposal" else f"{n:09d}" for n, i in enumerate(issues)]
+
+
+def fold_of(issues: list[Issue], grouping: str, folds: int = FOLDS, seed: int = FOLD_SEED) -> NDArray[np.intp]:
+    """Each issue's fold: the groups, sorted, in the order of a permutation seeded with ``seed``, cut into
+    ``folds`` near-equal runs. Assumes at least ``folds`` groups."""
+    keys = fold_groups(issues, grouping)
+    groups = sorted(set(keys))
+    order = np.random.default_rng(seed).permutation(len(groups))
+    part = {groups[g]: k for k, chunk in enumerate(np.array_split(order, folds)) for g in chunk}
+    return np.array([part[key] for key in keys], dtype=np.intp)
+
+
+def cross_validate(issues: list[Issue], grouping: str, folds: int = FOLDS,
+                   seed: int = FOLD_SEED) -> tuple[RuleFit, NDArray[np.float64]]:
+    """The fit on issues of one rule, and each issue's held-out prediction (the candidate chosen without its
+    fold). Assumes the issues share a rule and form at least ``folds`` groups."""
+    predictions = np.array([[engine_prediction(i, t) for i in issues] for t in TOLERANCES])
+    outcomes = np.array([i.outcome for i in issues])
+    errors = np.abs(predictions - outcomes)
+    fold = fold_of(issues, grouping, folds, seed)
+    held = np.empty(len(issues))
+    for k in range(folds):
+        best = int(np.argmin(errors[:, fold != k].mean(axis=1)))  # argmin: the first, smaller, on ties
+        held[fold == k] = predictions[best, fold == k]
+    # each issue is held out once and a candidate has nothing fitted, so its pooled held-out error is its mean error
+    pooled = errors.mean(axis=1)
+    fitted = RuleFit(TOLERANCES[int(np.argmin(pooled))], len(issues), len(set(fold_groups(issues, grouping))),
+                     {label(t): 100 * float(pooled[c]) for c, t in enumerate(TOLERANCES)},
+                     100 * float(np.abs(held - outcomes).mean()))
+    return fitted, held
+
+
+def fit(issues: list[Issue], path: Path) -> Fit:
+    """Each rule's cost of objecting, fitted on the issues of the calibration file ``path`` alone. A rule with
+    fewer than FOLDS groups is not fitted; with none fitted, the file is refused."""
+    grouping = grouping_of(issues)
+    rules = {rule: cross_validate(mine, grouping)[0] for rule, mine in _by_rule(issues, grouping).items()}
+    if not rules:
+        raise ConfigError(path, "counvte", f"expected at least {FOLDS} proposals (or issues) under one rule "
+                                           "to cross-validate its cost of objecting")
+    return Fit(rules, str(path.resolve()), sha256(path), tuple(i.ident for i in issues if i.ident), grouping)
+
+
+def held_out(issues: list[Issue]) -> dict[int, float]:
+    """Each issue's prediction (by row) by the engine fitted without the issue's fold, for the rules that have
+    enough groups to cross-validate."""
+    grouping = grouping_of(issues)
+    predictions: dict[int, float] = {}
+    for mine in _by_rule(issues, grouping).values():
+        predictions.update(zip((i.row for i in mine), cross_validate(mine, grouping)[1].tolist(), strict=True))
+    return predictions
+
+
+def _by_rule(issues: list[Issue], grouping: str) -> dict[str, list[Issue]]:
+    """The issues under each rule that has at least FOLDS groups to cross-validate on."""
+    split = {rule: [i for i in issues if i.rule == rule] for rule in RULES}
+    return {rule: mine for rule, mine in split.items() if len(set(fold_groups(mine, grouping))) >= FOLDS}
+
+
+# --- the fit as a file ------------------------------------------------------------------------------
+
+
+def fit_document(fitted: Fit) -> dict[str, Any]:
+    """The fit as ``--save-fit`` writes it and a backtest's folder records it (JSON; "inf" for infinity)."""
+    return {
+        "format": FIT_FORMAT,
+        "sco_sim_version": fitted.version,
+        "parameters": {"tolerance": {rule: label(t) if math.isinf(t) else t for rule, t in fitted.tolerance.items()}},
+        "calibration_file": {"path": fitted.calibration_file, "sha256": fitted.calibration_sha256,
+                             "issue_ids": list(fitted.calibration_issues)},
+        "procedure": {"description": fitted.procedure, "folds": fitted.folds, "seed": fitted.seed,
+                      "grouping": fitted.grouping, "candidates": [label(t) for t in TOLERANCES]},
+        "cross_validation": {rule: {"issues": r.issues, "groups": r.groups, "mae_per_candidate": r.mae_per_candidate,
+                                    "mae_of_procedure": r.mae_of_procedure} for rule, r in fitted.rules.items()},
+    }
+
+
+def save_fit(fitted: Fit, path: Path) -> None:
+    """Write the fit to ``path``; an existing file is replaced only if it is a fit itself."""
+    if path.exists() or path.is_symlink():
+        try:
+            ours = path.is_file() and json.loads(path.read_text(encoding="utf-8")).get("format") == FIT_FORMAT
+        except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+            ours = False
+        if not ours:
+            raise ConfigError(path, "--save-fit", "expected a new file or an earlier fit to replace, "
+                                                  "not another file")
+    atomic_text(json.dumps(fit_document(fitted), indent=2) + "\n", path)
+
+
+def load_fit(path: Path) -> Fit:
+    """A fit written by ``--save-fit``; anything else is refused naming the first key that is wrong."""
+    if not path.is_file():
+        raise ConfigError(path, "", "file not found")
+    if path.stat().st_size > MAX_FIT_BYTES:
+        raise ConfigError(path, "", f"expected a fit file of at most {MAX_FIT_BYTES} bytes")
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(path, "format", "expected a JSON fit written by --save-fit (not UTF-8 text)") from None
+    except ValueError as error:
+        raise ConfigError(path, "format", f"expected a JSON fit written by --save-fit ({error})") from None
+    if not isinstance(document, dict) or document.get("format") != FIT_FORMAT:
+        raise ConfigError(path, "format", f"expected {FIT_FORMAT!r} (a file written by --save-fit)")
+    tolerances = _mapping(path, document, "parameters.tolerance")
+    if not tolerances or not set(tolerances) <= set(RULES):
+        raise ConfigError(path, "parameters.tolerance", f"expected a tolerance for {' and/or '.join(RULES)}")
+    rules = {}
+    for rule in tolerances:
+        tolerance = _tolerance(path, tolerances[rule], f"parameters.tolerance.{rule}")
+        where = f"cross_validation.{rule}"
+        per_candidate = _mapping(path, document, f"{where}.mae_per_candidate")
+        rules[rule] = RuleFit(tolerance, _count(path, document, f"{where}.issues"),
+                              _count(path, document, f"{where}.groups"),
+                              {str(k): _real(path, v, f"{where}.mae_per_candidate.{k}")
+                               for k, v in per_candidate.items()},
+                              _real(path, _value(path, document, f"{where}.mae_of_procedure"),
+                                    f"{where}.mae_of_procedure"))
+    digest = _value(path, document, "calibration_file.sha256")
+    if not (isinstance(digest, str) and len(digest) == 64 and all(c in "0123456789abcdef" for c in digest)):
+        raise ConfigError(path, "calibration_file.sha256", "expected 64 lower-case hexadecimal digits")
+    ids = _value(path, document, "calibration_file.issue_ids")
+    if not (isinstance(ids, list) and all(isinstance(i, str) for i in ids)):
+        raise ConfigError(path, "calibration_file.issue_ids", "expected a list of issue numbers (strings)")
+    grouping = _value(path, document, "procedure.grouping")
+    if grouping not in GROUPINGS:
+        raise ConfigError(path, "procedure.grouping", f"expected one of {', '.join(GROUPINGS)}")
+    return Fit(rules, _text(path, document, "calibration_file.path"), digest, tuple(ids), grouping,
+               _count(path, document, "procedure.folds"), _count(path, document, "procedure.seed"),
+               _text(path, document, "sco_sim_version"))
+
+
+def _value(path: Path, document: dict[str, Any], key: str) -> Any:
+    node: Any = document
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            raise ConfigError(path, key, "expected this key, as --save-fit writes it")
+        node = node[part]
+    return node
+
+
+def _mapping(path: Path, document: dict[str, Any], key: str) -> dict[str, Any]:
+    node = _value(path, document, key)
+    if not isinstance(node, dict):
+        raise ConfigError(path, key, "expected a mapping")
+    return node
+
+
+def _text(path: Path, document: dict[str, Any], key: str) -> str:
+    node = _value(path, document, key)
+    if not isinstance(node, str):
+        raise ConfigError(path, key, "expected a string")
+    return node
+
+
+def _count(path: Path, document: dict[str, Any], key: str) -> int:
+    node = _value(path, document, key)
+    if isinstance(node, bool) or not isinstance(node, int) or node < 0:
+        raise ConfigError(path, key, "expected a whole number, 0 or more")
+    return node
+
+
+def _real(path: Path, node: Any, key: str) -> float:
+    if isinstance(node, bool) or not isinstance(node, int | float) or not math.isfinite(node):
+        raise ConfigError(path, key, "expected a finite number")
+    return float(node)
+
+
+def _tolerance(path: Path, node: Any, key: str) -> float:
+    if node == "inf":
+        return float("inf")
+    if isinstance(node, bool) or not isinstance(node, int | float) or not math.isfinite(node) or node < 0:
+        raise ConfigError(path, key, 'expected a number, 0 or more, or "inf"')
+    return float(node)
+
+
+# --- scoring ----------------------------------------------------------------------------------------
+
+
+def predict(issues: list[Issue], tolerance: dict[str, float], held_out: dict[int, float] | None) -> pd.DataFrame:
+    """Per issue (x100): the outcome, the engine with the given tolerances, its held-out prediction if given,
+    and the baselines."""
     rows = []
     for issue in issues:
-        predictions = {"engine": engine_prediction(issue, tolerance[issue.rule]), **baselines(issue)}
+        predictions = {ENGINE: engine_prediction(issue, tolerance[issue.rule]),
+                       **({} if held_out is None else {ENGINE_CV: held_out.get(issue.row)}), **baselines(issue)}
         rows.append({"row": issue.row, "issue": issue.name, "rule": issue.rule, "outcome": 100 * issue.outcome,
                      **{model: None if p is None else 100 * p for model, p in predictions.items()}})
-    per_issue = pd.DataFrame(rows)
-    rng = np.random.default_rng(seed)
+    return pd.DataFrame(rows)
+
+
+def summarise(per_issue: pd.DataFrame, bootstrap: int = BOOTSTRAP, seed: int = BOOTSTRAP_SEED) -> pd.DataFrame:
+    """Mean absolute error per model and subset with a 95% bootstrap interval over issues (each subset's draws
+    from the same seed, so models scored on the same issues are resampled alike)."""
     summary = []
-    for model in ("engine", "reference point", "weighted mean", "median"):
+    models = [c for c in per_issue.columns if c not in ("row", "issue", "rule", "outcome")]
+    for model in models:
         for subset, mask in (("all", np.ones(len(per_issue), bool)), ("unanimity", per_issue.rule == "unanimity"),
                              ("qmv", per_issue.rule == "qmv")):
             frame = per_issue[mask & per_issue[model].notna()]
-            errors = (frame[model] - frame.outcome).abs().to_numpy()
+            errors = (frame[model] - frame.outcome).abs().to_numpy(dtype=float)
             if not len(errors):
                 continue
-            draws = rng.choice(errors, size=(bootstrap, len(errors))).mean(axis=1)
+            draws = np.random.default_rng(seed).choice(errors, size=(bootstrap, len(errors))).mean(axis=1)
             summary.append({"model": model, "issues": subset, "n": len(errors), "mae": errors.mean(),
                             "ci_low": np.percentile(draws, 2.5), "ci_high": np.percentile(draws, 97.5)})
-    return per_issue, pd.DataFrame(summary)
+    return pd.DataFrame(summary)
 
 
 @dataclass(frozen=True)
 class Backtest:
-    """The engine and the baselines on the issues of one file."""
+    """The engine, with its fit, and the baselines on the issues of one file."""
 
     file: Path
+    sha256: str
     issues: list[Issue]
     skipped: list[str]  # one message per row or actor left out
-    calibration: dict[str, tuple[float, dict[float | str, float]]]  # per rule: the tolerance, and the errors
+    fit: Fit
+    in_sample: str | None  # why the score is in-sample; None when it is out-of-sample
+    shared: int  # the file's issues also in the calibration file (same issue number)
     per_issue: pd.DataFrame
     summary: pd.DataFrame
 
+    def mae(self, issues: str) -> float:
+        """The engine's MAE (x100) over ``issues`` (all, unanimity, qmv); nan where the file has none."""
+        row = self.summary[(self.summary.model == ENGINE) & (self.summary.issues == issues)]
+        return float(row.mae.iloc[0]) if len(row) else float("nan")
 
-def run_backtest(path: Path, rule: str = "all") -> Backtest:
-    """Read the issues of ``path`` (those under ``rule``: all, unanimity or qmv), calibrate, and score."""
+
+def run_backtest(path: Path, rule: str = "all", calibrate_on: Path | None = None,
+                 fitted: Fit | None = None) -> Backtest:
+    """Score the issues of ``path`` (those under ``rule``: all, unanimity or qmv) with the engine fitted on
+    ``calibrate_on`` (default: ``path`` itself, in-sample) or with a saved fit, frozen; and the baselines."""
     if not path.is_file():
         raise ConfigError(path, "", "file not found")
     issues, skipped = read_issues(path)
@@ -222,15 +516,61 @@ def run_backtest(path: Path, rule: str = "all") -> Backtest:
         issues = [i for i in issues if i.rule == rule]
     if len(issues) < MIN_ISSUES:
         raise ConfigError(path, "", f"only {len(issues)} usable issues; the backtest needs at least {MIN_ISSUES}")
-    calibration = calibrate(issues)
-    per_issue, summary = backtest(issues, {which: chosen for which, (chosen, _) in calibration.items()})
-    return Backtest(path, issues, skipped, calibration, per_issue, summary)
+    digest = sha256(path)
+    if fitted is None:
+        source = calibrate_on or path
+        if not source.is_file():
+            raise ConfigError(source, "", "file not found")
+        fitted = fit(read_issues(source)[0], source)
+    unfitted = sorted({i.rule for i in issues} - set(fitted.rules))
+    if unfitted:
+        raise ConfigError(path, "counvte", f"expected no issues under {unfitted[0]}: the fit has no cost of "
+                                           f"objecting for it (its calibration file has fewer than {FOLDS} "
+                                           "proposals under it); choose the other rule with --rule")
+    why = in_sample(path, digest, calibrate_on, fitted)
+    ids = set(fitted.calibration_issues)
+    shared = sum(1 for i in issues if i.ident in ids)
+    if why is None and issues and shared == len(issues):
+        why = f"every issue of {path.name} is in the calibration file (same {ISSUE_COLUMN})"
+    honest = held_out(issues) if why is not None else None  # the honest row beside an in-sample score
+    per_issue = predict(issues, fitted.tolerance, honest)
+    return Backtest(path, digest, issues, skipped, fitted, why, shared, per_issue, summarise(per_issue))
+
+
+def in_sample(path: Path, digest: str, calibrate_on: Path | None, fitted: Fit) -> str | None:
+    """Why scoring ``path`` with ``fitted`` is in-sample, or None: the fit was made on this file (no
+    --calibrate-on, the same resolved path, or the same bytes)."""
+    if calibrate_on is None and fitted.calibration_sha256 == digest and Path(fitted.calibration_file) == path.resolve():
+        return "the parameters were fitted on the scored file itself"
+    if calibrate_on is not None and calibrate_on.resolve() == path.resolve():
+        return "--calibrate-on names the scored file"
+    if fitted.calibration_sha256 == digest:
+        return f"the calibration file {fitted.calibration_file} has the same content (SHA-256) as the scored file"
+    return None
+
+
+def scoring_document(result: Backtest) -> dict[str, Any]:
+    """Whether the score is in-sample, of which file, and the engine's errors, as the folder records it."""
+    return {"file": str(result.file.resolve()), "sha256": result.sha256,
+            "score": score_kind(result), "why": result.in_sample,
+            "issues_also_in_calibration": result.shared,
+            **{f"mae_{'overall' if s == 'all' else s}": None if math.isnan(result.mae(s)) else result.mae(s)
+               for s in ("all", *RULES)}}
+
+
+def score_kind(result: Backtest) -> str:
+    """in-sample, partly in-sample (some issues of the file were in the calibration file) or out-of-sample."""
+    return "in-sample" if result.in_sample else "partly in-sample" if result.shared else "out-of-sample"
 
 
 def write(result: Backtest, out: Path, argv: list[str]) -> None:
-    """The backtest's folder: the per-issue predictions, the summary, and what was left out of the file (locked
-    while written; an existing folder with results is refused)."""
+    """The backtest's folder: the per-issue predictions, the summary, the fit used, whether the score is
+    in-sample, and what was left out of the file (locked while written; an existing folder with results is
+    refused)."""
     with claim(out, False, argv, hint="choose another folder"), staged_folder(out, kind="backtest") as staging:
         result.per_issue.to_csv(staging / "issues.csv", index=False)
         result.summary.to_csv(staging / "summary.csv", index=False)
+        (staging / "fit.json").write_text(json.dumps(fit_document(result.fit), indent=2) + "\n", encoding="utf-8")
+        (staging / "scoring.json").write_text(json.dumps(scoring_document(result), indent=2) + "\n",
+                                              encoding="utf-8")
         (staging / "skipped.txt").write_text("".join(f"{line}\n" for line in result.skipped), encoding="utf-8")

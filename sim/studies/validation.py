@@ -1,55 +1,110 @@
 """Historical validation: cases of what the SCO decided, run through the model and scored.
 
-A case names a scenario, a year, a proposal (from the catalogue, or defined in the case file by its
-effects on the documented dimensions) and what happened: the outcome, and the members who blocked,
-stood aside or made a reservation. The model decides that proposal alone in that year, with the
-members, interests and relations the scenario gives for that year, in many replicates.
+A case names a scenario, a year (or a span of years), a proposal (from the catalogue, or defined in the case
+file by its effects on the documented dimensions) and what happened: the outcome, and the members who
+blocked, stood aside or made a reservation. The model decides that proposal alone, with the members,
+interests and relations the scenario gives for each year, in many replicates.
 
-A case passes when the historical outcome has a predicted probability of at least 0.5, and each
-member named as blocking (standing aside, making a reservation) is among those predicted to do so
-most often.
+A single-summit case is decided in its ``year``. A trajectory case (``until``) has the proposal tabled at every
+summit from ``year`` to ``until``: "not adopted" means not adopted at any of them, "adopted" means adopted
+first in ``first`` (+- ``within`` years).
+
+A case passes when the historical outcome has a predicted probability of at least 0.5, and, for each of
+blocking, standing aside and making a reservation that the case names, one of the members named does so in
+at least half of the decisions and at least as often as any other member. A passing case counts only if it
+could have failed (:mod:`sim.studies.falsify` looks for the smallest plausible change to its own inputs that
+flips its outcome) and if none of its inputs restates its outcome (``outcome_as_input``).
+
+The work is split so that a fit can reuse it (leave-one-case-out, issue 16 point 4): :func:`prepare` loads a
+case's scenario once, :func:`predict` runs any variant of it (:func:`sim.studies.falsify.with_values`), and
+:func:`holds` and :func:`stance_reasons` score a prediction.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import Field
+from numpy.typing import NDArray
+from pydantic import Field, model_validator
 
+from ..core.budget import processors
 from ..core.errors import ConfigError, UsageError
-from ..core.records import Status
+from ..core.records import Record, Status
 from ..core.statistics import wilson
 from ..core.vocabulary import MAX_CASE_REPLICATES, MIN_CASE_REPLICATES, SEED_LIMIT
 from ..inputs.configuration import Code, FilePath, Strict, Year, validated
-from ..inputs.scenario import load_scenario
+from ..inputs.scenario import Scenario, load_scenario
 from ..inputs.yaml_files import read_yaml
 from ..model.runner import simulate
 from ..model.tables import aggregate
+from .falsify import Search, own_inputs, search
 
 #: The project's own case files.
 CASES = Path(__file__).resolve().parents[2] / "validation"
+#: A member named as blocking (standing aside, making a reservation) must do so in at least this share of the
+#: decisions: leading the objectors in 1 replicate of 400 is noise, not a block.
+MIN_NAMED_SHARE = 0.5
+#: Replicates of each run of the falsifiability search (with the case's seed, so that every run of the search
+#: draws the same noise and a flip is the input's doing).
+SEARCH_REPLICATES = 100
+
+#: What a case counts as: only "pass" is evidence for the model.
+Standing = Literal["pass", "FAIL", "cannot fail", "outcome as input"]
 
 
 class Case(Strict):
-    """One historical decision, as a case file states it."""
+    """One historical decision, or a span of summits, as a case file states it."""
 
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
     scenario: FilePath  # relative to the case file
     year: Year
+    until: Year | None = None  # a trajectory: every summit from `year` to `until`
+    first: Year | None = None  # an adopted trajectory: the year of first adoption
+    within: Annotated[int, Field(ge=0, le=10)] = 1  # ... give or take this many years
     proposal: Code
     define: dict[str, Any] | None = None  # the proposal's definition, if not (or not only) the catalogue's
-    set: dict[str, Any] = {}  # the state just before the decision, by dotted path
+    set: dict[str, Any] = {}  # the situation in the case's years, by dotted path
     outcome: Literal["adopted", "not_adopted"]
     blocked_by: list[Code] = []
     stood_aside: list[Code] = []
     reservation: list[Code] = []
+    outcome_as_input: str = ""  # why an input restates the outcome (the case then does not count as a pass)
     what_happened: str
     source: str
     replicates: Annotated[int, Field(ge=MIN_CASE_REPLICATES, le=MAX_CASE_REPLICATES)] = 400
     seed: Annotated[int, Field(ge=0, lt=SEED_LIMIT)] = 2025
+
+    @model_validator(mode="after")
+    def _span(self) -> Case:
+        if self.until is None:
+            if self.first is not None:
+                raise ValueError("expected 'first' only in a trajectory case (one with 'until')")
+            return self
+        if self.until <= self.year:
+            raise ValueError(f"expected 'until' after 'year' ({self.year}), got {self.until}")
+        if self.outcome == "adopted" and self.first is None:
+            raise ValueError("expected 'first' (the year of first adoption) in an adopted trajectory case")
+        if self.outcome == "not_adopted" and self.first is not None:
+            raise ValueError("expected no 'first' in a trajectory case not adopted")
+        if self.first is not None and not self.year <= self.first <= self.until:
+            raise ValueError(f"expected 'first' from {self.year} to {self.until}, got {self.first}")
+        return self
+
+    @property
+    def years(self) -> tuple[int, int]:
+        """The first and last summit of the case."""
+        return self.year, self.until or self.year
+
+    @property
+    def trajectory(self) -> bool:
+        """Whether the case spans several summits."""
+        return self.until is not None
 
 
 class CaseFile(Strict):
@@ -59,19 +114,68 @@ class CaseFile(Strict):
 
 
 @dataclass(frozen=True)
-class Verdict:
-    """A case's prediction and whether it matches what happened."""
+class Prediction:
+    """What the model predicts for a case: the probability of the event its outcome is about, and the stances."""
 
-    case: Case
-    p_adopted: float
+    p: float  # adopted (one summit); adopted at some summit of the span; adopted first within first +- within
     ci: tuple[float, float]
-    objected: dict[str, float]  # member -> share of replicates in which it objected (at the final offer)
+    earlier: float  # an adopted trajectory: adopted first before the window (0 otherwise)
+    objected: dict[str, float]  # member -> share of the decisions in which it objected (at the final offer)
     stood_aside: dict[str, float]
     reservation: dict[str, float]
     mean_ambition: float
-    passed: bool
-    reasons: tuple[str, ...]  # why it failed; empty when it passed
+
+
+@dataclass(frozen=True)
+class Named:
+    """A stance the case names, the member named that took it most often, and its share of the decisions."""
+
+    label: str
+    member: str
+    share: float
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A case's prediction, whether it matches what happened, and whether it could have failed."""
+
+    case: Case
+    prediction: Prediction
+    named: tuple[Named, ...]
+    reasons: tuple[str, ...]  # why it failed; empty when it matched
+    search: Search | None  # None: not searched
     member_names: dict[str, str]  # by code, from the case's scenario
+
+    @property
+    def p_adopted(self) -> float:
+        """The predicted probability of the case's event (see :class:`Prediction`)."""
+        return self.prediction.p
+
+    @property
+    def outcome_held(self) -> bool:
+        """Whether the predicted outcome agrees with the record (the named stances aside)."""
+        return holds(self.case, self.prediction.p)
+
+    @property
+    def matched(self) -> bool:
+        """Whether the prediction matches the record (outcome and named stances)."""
+        return not self.reasons
+
+    @property
+    def status(self) -> Standing:
+        """pass, FAIL, or why a match does not count: its outcome is an input, or no plausible change flips it."""
+        if self.reasons:
+            return "FAIL"
+        if self.case.outcome_as_input:
+            return "outcome as input"
+        if self.search is not None and self.search.flip is None:
+            return "cannot fail"
+        return "pass"
+
+    @property
+    def passed(self) -> bool:
+        """Whether the case counts as a pass."""
+        return self.status == "pass"
 
 
 def load_cases(path: Path) -> list[tuple[Case, Path]]:
@@ -87,57 +191,66 @@ def load_cases(path: Path) -> list[tuple[Case, Path]]:
     return [(case, path) for case in cases]
 
 
-def run_case(case: Case, file: Path, replicates: int | None = None) -> Verdict:
-    """Decide the case's proposal in its year and score the prediction; ``replicates`` overrides the case's."""
+def prepare(case: Case, file: Path, replicates: int | None = None) -> Scenario:
+    """The case's scenario: its years, its proposal alone on the agenda (tabled at each of its summits), its
+    overrides; ``replicates`` overrides the case's."""
     overrides = dict(case.set)
     if case.define is not None:
         overrides[f"proposals.{case.proposal}"] = case.define
-    overrides[f"proposals.{case.proposal}.tabled"] = [case.year]
+    first, last = case.years
+    overrides[f"proposals.{case.proposal}.tabled"] = list(range(first, last + 1))
     try:
-        scenario = load_scenario(
-            (file.parent / case.scenario).resolve(),
-            overrides=overrides,
-            replicates=replicates or case.replicates,
-            seed=case.seed,
-            years=(case.year, case.year),
-            agenda=[case.proposal],
-        )
+        return load_scenario((file.parent / case.scenario).resolve(), overrides=overrides,
+                             replicates=replicates or case.replicates, seed=case.seed, years=case.years,
+                             agenda=[case.proposal])
     except ConfigError as error:  # name the case, not only the scenario
         raise ConfigError(file, f"case {case.id}", f"{error.file}: {error.key}: {error.message}") from None
-    records = [r for r in simulate(scenario) if r.proposal == case.proposal]
+
+
+def predict(case: Case, scenario: Scenario) -> Prediction:
+    """Run the case's scenario (or a variant of it) and summarise what it predicts."""
+    records = _records(case, scenario)
+    p, n, earlier = _probability(case, records)
+    low, high = wilson(round(p * n), n)
     summary = aggregate(records, {})
-    decided = np.concatenate([Status.decided(r.status) for r in records])
-    adopted = np.concatenate([r.status == Status.ADOPTED for r in records])
-    n = max(int(decided.sum()), 1)
-    p = float(adopted.sum() / n)
-    low, high = wilson(int(adopted.sum()), n)
     stances = summary.stances
     shares = {column: dict(zip(stances.member, stances[column], strict=True)) if len(stances) else {}
               for column in ("objected", "stood_aside", "reservation")}
     mean_ambition = float(summary.summary.mean_ambition.iloc[0]) if len(summary.summary) else float("nan")
-    reasons = _reasons(case, p, shares)
-    return Verdict(case, p, (float(low), float(high)), shares["objected"], shares["stood_aside"], shares["reservation"],
-                   mean_ambition, not reasons, tuple(reasons), scenario.member_names)
+    return Prediction(p, (float(low), float(high)), earlier, shares["objected"], shares["stood_aside"],
+                      shares["reservation"], mean_ambition)
 
 
-def _reasons(case: Case, p_adopted: float, shares: dict[str, dict[str, float]]) -> list[str]:
-    reasons = []
-    if case.outcome == "adopted" and p_adopted < 0.5:
-        reasons.append(f"predicted adopted with p={p_adopted:.2f} < 0.5")
-    if case.outcome == "not_adopted" and p_adopted > 0.5:
-        reasons.append(f"predicted adopted with p={p_adopted:.2f} > 0.5")
-    for label, column, named in (("blocker", "objected", case.blocked_by),
-                                 ("standing aside", "stood_aside", case.stood_aside),
-                                 ("reservation", "reservation", case.reservation)):
-        if not named:
-            continue
-        share = shares[column]
-        top = max(share.values(), default=0.0)
-        leaders = {m for m, v in share.items() if v == top and v > 0}
-        if not leaders & set(named):
-            found = ", ".join(sorted(leaders)) or "nobody"
-            reasons.append(f"most frequent {label} is {found}, not {' or '.join(named)}")
-    return reasons
+def holds(case: Case, p: float) -> bool:
+    """Whether a predicted probability ``p`` of the case's event agrees with the record."""
+    return p >= 0.5 if case.outcome == "adopted" else p <= 0.5
+
+
+def stance_reasons(label: str, named: list[str], shares: dict[str, float]) -> tuple[str | None, Named]:
+    """Why the members ``named`` as taking a stance (``label``) do not match the predicted ``shares`` (None if they
+    do: one of them takes it in at least MIN_NAMED_SHARE of the decisions and as often as any other member), and
+    the named member that takes it most often."""
+    share, member = max((shares.get(m, 0.0), m) for m in named)
+    found, top, who = Named(label, member, share), max(shares.values(), default=0.0), " or ".join(named)
+    if share < MIN_NAMED_SHARE:
+        return f"{label} {who}: at most {share:.0%} of the decisions, below {MIN_NAMED_SHARE:.0%}", found
+    if share < top:
+        leaders = ", ".join(sorted(m for m, v in shares.items() if v == top))
+        return f"most frequent {label} is {leaders} ({top:.0%}), not {who} ({share:.0%})", found
+    return None, found
+
+
+def run_case(case: Case, file: Path, replicates: int | None = None, falsify: bool = True) -> Verdict:
+    """Decide the case and score the prediction; with ``falsify``, also search for the change that flips it."""
+    scenario = prepare(case, file, replicates)
+    prediction = predict(case, scenario)
+    reasons, named = _reasons(case, prediction)
+    found = None
+    if falsify:
+        quick = dataclasses.replace(scenario, replicates=SEARCH_REPLICATES)
+        found = search(quick, own_inputs(quick, case.proposal),
+                       lambda variant: holds(case, _probability(case, _records(case, variant))[0]))
+    return Verdict(case, prediction, tuple(named), tuple(reasons), found, scenario.member_names)
 
 
 def run_cases(paths: list[Path], replicates: int | None = None) -> list[Verdict]:
@@ -148,4 +261,66 @@ def run_cases(paths: list[Path], replicates: int | None = None) -> list[Verdict]
     cases = [item for path in (paths or sorted(CASES.glob("*.yaml"))) for item in load_cases(path)]
     if not cases:
         raise UsageError("validate: no cases (none given and none in validation/)")
-    return [run_case(case, path, replicates) for case, path in cases]
+    for case, path in cases:  # every case's inputs checked here, before any is run: bad input is one line, exit 2
+        prepare(case, path, replicates)
+    workers = min(processors(), len(cases))
+    if workers == 1:
+        return [run_case(case, path, replicates) for case, path in cases]
+    # the cases are independent: one worker process each at a time, the longest spans first, in the file's order after
+    order = sorted(range(len(cases)), key=lambda i: cases[i][0].years[0] - cases[i][0].years[1])
+    # fresh processes (safe whatever threads this one runs), and not the sweeps' fork server, which is set up to die
+    # with its sweep (sim.experiments.executors): starting it here would start it without that
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = {i: pool.submit(run_case, cases[i][0], cases[i][1], replicates) for i in order}
+        return [futures[i].result() for i in range(len(cases))]
+
+
+def _records(case: Case, scenario: Scenario) -> list[Record]:
+    return [r for r in simulate(scenario) if r.proposal == case.proposal]
+
+
+def _probability(case: Case, records: list[Record]) -> tuple[float, int, float]:
+    """The probability of the case's event, the count it is a share of, and (an adopted trajectory) the
+    probability of a first adoption before the window."""
+    if not case.trajectory:
+        decided = np.concatenate([Status.decided(r.status) for r in records])
+        adopted = np.concatenate([r.status == Status.ADOPTED for r in records])
+        n = max(int(decided.sum()), 1)
+        return float(adopted.sum() / n), n, 0.0
+    first = _first_years(records)
+    if case.first is None:
+        return float(np.mean(~np.isnan(first))), first.size, 0.0
+    within = np.abs(first - case.first) <= case.within  # NaN compares False
+    return float(np.mean(within)), first.size, float(np.mean(first < case.first - case.within))
+
+
+def _first_years(records: list[Record]) -> NDArray[np.float64]:
+    """Each replicate's year of first adoption; NaN where it was never adopted."""
+    years = np.array([r.year for r in records], dtype=float)
+    adopted = np.stack([r.status == Status.ADOPTED for r in records])  # (years, R)
+    return np.where(adopted.any(axis=0), years[adopted.argmax(axis=0)], np.nan)
+
+
+def _reasons(case: Case, prediction: Prediction) -> tuple[list[str], list[Named]]:
+    reasons: list[str] = []
+    p = prediction.p
+    first, last = case.years
+    if not holds(case, p):
+        if not case.trajectory:
+            reasons.append(f"predicted adopted with p={p:.2f} {'<' if case.outcome == 'adopted' else '>'} 0.5")
+        elif case.first is None:
+            reasons.append(f"predicted adopted at some summit {first}-{last} with p={p:.2f} > 0.5")
+        else:
+            reasons.append(f"predicted adopted first in {case.first - case.within}-{case.first + case.within} with "
+                           f"p={p:.2f} < 0.5 (earlier with p={prediction.earlier:.2f})")
+    named: list[Named] = []
+    for label, shares, members in (("blocker", prediction.objected, case.blocked_by),
+                                   ("standing aside", prediction.stood_aside, case.stood_aside),
+                                   ("reservation", prediction.reservation, case.reservation)):
+        if members:
+            reason, found = stance_reasons(label, members, shares)
+            named.append(found)
+            if reason:
+                reasons.append(reason)
+    return reasons, named
