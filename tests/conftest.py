@@ -12,6 +12,19 @@ ROOT = Path(__file__).resolve().parents[1]
 BASE = ROOT / "configs" / "base.yaml"
 
 
+def one_line(status: int, err: str, *fragments: str, expected: int = 2) -> str:
+    """The expected exit status (2, bad input, unless told) and one line on stderr, ``error: ...``, holding every
+    fragment; no traceback."""
+    assert status == expected, f"exit status {status}, stderr: {err!r}"
+    assert "Traceback" not in err and "internal error" not in err, err
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("error: "), lines[0]
+    for fragment in fragments:
+        assert fragment in lines[0], f"{fragment!r} not in {lines[0]!r}"
+    return lines[0]
+
+
 @pytest.fixture
 def write_scenario(tmp_path):
     """Write a scenario (a dict) to a YAML file in tmp_path whose base is the project's base config."""

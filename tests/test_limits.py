@@ -23,7 +23,7 @@ from sim.core.budget import Size, check_run, run_estimate
 from sim.core.errors import ConfigError
 from sim.core.vocabulary import MAX_POINTS, MAX_RUN_BYTES, MAX_SWEEP_RUNS, MAX_YAML_BYTES, MAX_YAML_EXPANDED
 
-from .conftest import ROOT
+from .conftest import ROOT, one_line
 
 BASE = ROOT / "configs" / "base.yaml"
 
@@ -42,18 +42,6 @@ def invoke(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, st
     status = main(argv)
     out, err = capsys.readouterr()
     return status, out, err
-
-
-def one_line(status: int, err: str, *fragments: str) -> str:
-    """Exit status 2 and one line on stderr, ``error: ...``, holding every fragment; no traceback."""
-    assert status == 2, f"exit status {status}, stderr: {err!r}"
-    assert "Traceback" not in err and "internal error" not in err, err
-    lines = err.splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("error: "), lines[0]
-    for fragment in fragments:
-        assert fragment in lines[0], f"{fragment!r} not in {lines[0]!r}"
-    return lines[0]
 
 
 def subprocess_check(path: Path | str) -> subprocess.CompletedProcess[str]:
