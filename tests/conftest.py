@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = ROOT / "configs" / "base.yaml"
+
+
+def provenance_tool() -> ModuleType:
+    """tools/provenance.py, imported in-process once (tools/ is not a package)."""
+    name = "provenance_tool"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / "provenance.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
 
 
 def one_line(status: int, err: str, *fragments: str, expected: int = 2) -> str:

@@ -3,41 +3,26 @@
 from __future__ import annotations
 
 import copy
-import importlib.util
-import sys
-from types import ModuleType
 
 from sim.inputs.configuration import Configuration
 from sim.inputs.yaml_files import read_yaml
 
-from .conftest import BASE, ROOT
-
-
-def _tool() -> ModuleType:
-    """tools/provenance.py, imported in-process (tools/ is not a package)."""
-    name = "provenance_tool"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / "provenance.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+from .conftest import BASE, ROOT, provenance_tool
 
 
 def test_committed_provenance_table_is_current():
-    problem = _tool().check(ROOT)
+    problem = provenance_tool().check(ROOT)
     assert problem is None, problem
 
 
 def test_every_value_in_the_provenance_table_has_a_source():
-    tool = _tool()
+    tool = provenance_tool()
     missing = [line for line in tool.render(ROOT).splitlines() if tool.MISSING in line]
     assert not missing, "values without a source:\n" + "\n".join(missing)
 
 
 def test_a_value_without_a_source_is_reported_as_missing():
-    tool = _tool()
+    tool = provenance_tool()
     raw = copy.deepcopy(read_yaml(BASE))
     raw.pop("events", None)  # the timeline is not part of the configuration schema
     russia = raw["members"]["russia"]
@@ -52,3 +37,18 @@ def test_a_value_without_a_source_is_reported_as_missing():
     # the most specific citation wins over an enclosing one
     assert tool.citation({"weights": "enclosing", "weights.economic": "own"}, "weights.economic") == "own"
     assert tool.citation({"weights": "enclosing", "weights.economic": " "}, "weights.economic") == "enclosing"
+
+
+def test_a_chosen_number_without_a_record_is_marked_in_the_table():
+    tool = provenance_tool()
+    config, events = tool.read_base(ROOT)
+    choices = tool.read_choices(ROOT)
+    lines = tool.choices_section(config, events, choices)
+    assert "## Chosen numbers: when and why they were set" in lines
+    assert not any(tool.NO_RECORD in line for line in lines if line.startswith("| `"))
+    bank = next(line for line in lines if line.startswith("| `proposals.sco_bank.min_ambition` |"))
+    assert "0.5 -> 0.6 in `d1f2658`" in bank and "| yes (d1f2658) |" in bank
+
+    records = {key: record for key, record in choices["chosen"].items() if key != "rules.deference"}
+    lines = tool.choices_section(config, events, {**choices, "chosen": records})
+    assert f"| `rules.deference` | 0.5 | global constant | {tool.NO_RECORD} |" in "\n".join(lines)

@@ -4,15 +4,22 @@ The table lets a reviewer audit the numbers of ``configs/base.yaml`` one by one:
 dimensions, each member's and proposal's values with the citation in its ``sources`` mapping (the most
 specific one covering the value's path), the decision rules and noise, and the events scheduled by
 the base file's own timeline (if it has one) and by the scenario files in ``scenarios/``. A value
-without a citation is marked ``MISSING``. Run from the project root:
+without a citation is marked ``MISSING``.
+
+It then lists the *chosen* numbers (those the brief does not give: the global constants, every proposal's
+ambition, floor and side payment, and every number whose source is not a quote of the brief) with when and
+why each was set and changed, read from ``configs/choices.yaml`` (written from the git history; this tool
+does not call git). A chosen number without a record there is marked ``NO RECORD``. Run from the project root:
 
     python tools/provenance.py           # write docs/provenance.md
-    python tools/provenance.py --check   # exit 1 if docs/provenance.md is not what would be written
+    python tools/provenance.py --check   # exit 1 if docs/provenance.md is not what would be written, or a
+                                         # chosen number has no record in configs/choices.yaml
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -27,9 +34,11 @@ from sim.inputs.yaml_files import read_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = Path("configs") / "base.yaml"
+CHOICES = Path("configs") / "choices.yaml"
 SCENARIOS = Path("scenarios")
 OUTPUT = Path("docs") / "provenance.md"
 MISSING = "MISSING"
+NO_RECORD = "NO RECORD"
 
 #: Citations for ``rules`` and ``noise``, which have no ``sources`` in the schema. A field not listed
 #: here is reported as MISSING, so a new parameter cannot slip into the table uncited.
@@ -37,8 +46,10 @@ PARAMETER_SOURCES: dict[str, str] = {
     "rules.decision": "SCO Charter, Art. 16, as summarised in shared/design/MODEL-NOTES.md: decisions are "
     "'adopted if no member objects' (consensus); scenarios and --rule select counterfactual rules",
     "rules.threshold": "only for two_thirds, majority and capability_majority; chosen with the rule in a scenario",
-    "rules.objection_cost": "model parameter; calibrated on the historical cases, see docs/validation.md",
-    "rules.deference": "model parameter; calibrated on the historical cases, see docs/validation.md",
+    "rules.objection_cost": "model parameter, not read from the brief; the value in configs/base.yaml is not fitted "
+    "by a documented procedure (docs/validation.md, 'Calibration procedure'; its history under 'Chosen numbers')",
+    "rules.deference": "model parameter, not read from the brief; the value in configs/base.yaml is not fitted by a "
+    "documented procedure (docs/validation.md, 'Calibration procedure'; its history under 'Chosen numbers')",
     "rules.ambition_steps": "numerical resolution, not a calibrated quantity: the number of offers the sponsor "
     "tries between the proposed ambition and the floor",
     "rules.min_participants": "an opt-in document needs at least two signatories",
@@ -141,6 +152,217 @@ def proposal_values(proposal: Proposal) -> list[tuple[str, Any]]:
     return values
 
 
+#: The brief's sections, as the sources name them ("Different aspirations: China '...'").
+BRIEF_SECTIONS = ("Summary", "Introduction", "Introducing the SCO", "Limited achievements", "Economic Cooperation",
+                  "Different aspirations", "New developments", "Conclusion")
+#: A quoted passage: opens with ' after a space, '(' or the start, closes with ' before a space, punctuation or
+#: the end (so the apostrophes of "China's" and "India's" are not quotes).
+QUOTE = re.compile(r"(?:^|[\s(])'.+?'(?=[\s),.;:]|$)")
+#: Words with which a source says its number is the project's own placement, not the brief's.
+NOT_FROM_THE_BRIEF = re.compile(
+    r"\b(choice|chosen|assumption|inferred|neutral|not described|not discussed|not in the brief|says only)\b",
+    re.IGNORECASE,
+)
+#: The source of an ambition the configuration leaves at its default (or writes as 1.0 without a citation).
+AMBITION_DEFAULT = ("the schema's default, 1.0: the proposal as tabled, in full (its effects and gains are stated at "
+                    "this ambition); a convention of the model, not a number the brief gives")
+#: Sources that cite a data set rather than the brief (derived by a script and tested against the data).
+DATA_SOURCES = ("NMC v6.0",)
+
+
+def quotes_the_brief(source: str) -> bool:
+    """True if ``source`` cites the brief by section and quotes a passage, and does not call its number a choice.
+
+    "Different aspirations: 'do not want to be tied exclusively to China or Russia' (0.5)" does; "A convention binds
+    its parties (-0.2)", "Limited achievements: held on China's soil (0.2)" (a paraphrase, no quote) and "Not
+    described for Iran in the brief; 0.8, as a state under 'unilateral sanctions'" do not.
+    """
+    text = source.strip()
+    return (text.startswith(tuple(f"{section}:" for section in BRIEF_SECTIONS))
+            and QUOTE.search(text) is not None and NOT_FROM_THE_BRIEF.search(text) is None)
+
+
+def is_number(value: object) -> bool:
+    """An int or a float, not a bool."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def chosen_numbers(config: Configuration, events: Iterable[Event] = ()) -> list[tuple[str, Any, str, str]]:
+    """(dotted path, value, kind, source) of every number of ``config`` that the brief does not give.
+
+    Kinds: ``global constant`` (every number under ``rules`` and ``noise``), ``ambition``, ``floor`` and
+    ``side payment`` (of every proposal; a side payment when not zero), and ``not a brief quote`` (any other
+    number whose source, by :func:`quotes_the_brief`, does not quote the brief; a capability from a cited data
+    set and a year of accession are not chosen). An event's value counts when its note does not quote the brief.
+    """
+    found: list[tuple[str, Any, str, str]] = []
+    for block, values in (("rules", config.rules), ("noise", config.noise)):
+        for key, value in values.model_dump().items():
+            if is_number(value):
+                path = f"{block}.{key}"
+                found.append((path, value, "global constant", PARAMETER_SOURCES.get(path, "") or MISSING))
+    for code, member in config.members.items():
+        for path, value in member_values(member):
+            source = citation(member.sources, path)
+            if not is_number(value) or path == "joined" or source.startswith(DATA_SOURCES):
+                continue
+            if not quotes_the_brief(source):
+                found.append((f"members.{code}.{path}", value, "not a brief quote", source))
+    for code, proposal in config.proposals.items():
+        prefix = f"proposals.{code}"
+        ambition = citation(proposal.sources, "ambition")
+        if ambition == MISSING and proposal.ambition == 1.0:
+            ambition = AMBITION_DEFAULT
+        found.append((f"{prefix}.ambition", proposal.ambition, "ambition", ambition))
+        if proposal.min_ambition is not None:
+            found.append((f"{prefix}.min_ambition", proposal.min_ambition, "floor",
+                          citation(proposal.sources, "min_ambition")))
+        if proposal.side_payment:
+            found.append((f"{prefix}.side_payment", proposal.side_payment, "side payment",
+                          citation(proposal.sources, "side_payment")))
+        for path, value in proposal_values(proposal):
+            source = citation(proposal.sources, path)
+            if is_number(value) and path not in ("ambition", "min_ambition", "side_payment") \
+                    and not quotes_the_brief(source):
+                found.append((f"{prefix}.{path}", value, "not a brief quote", source))
+    for event in events:
+        if not quotes_the_brief(event.note):
+            found += [(f"events.{event.year}.{key}", value, "not a brief quote", event.note.strip() or MISSING)
+                      for key, value in event.set.items() if is_number(value)]
+    return found
+
+
+def read_choices(root: Path = ROOT) -> dict[str, Any]:
+    """configs/choices.yaml: ``commits`` (short hash -> date, subject, cases_in_view, why) and ``chosen``
+    (dotted path -> value, set, changes, ...); empty mappings if the file does not exist."""
+    path = root / CHOICES
+    raw = read_yaml(path) if path.is_file() else {}
+    if not isinstance(raw, dict):
+        raise ConfigError(path, "", "expected a mapping with the keys 'commits' and 'chosen'")
+    return {"commits": raw.get("commits") or {}, "chosen": raw.get("chosen") or {}}
+
+
+def record_for(records: Mapping[str, Any], path: str) -> tuple[str, Any] | None:
+    """The record covering ``path`` (its own key, or the nearest enclosing one) and the recorded value at ``path``;
+    None if no record covers it. A record of ``members.mongolia.weights`` holds a mapping of the weights."""
+    parts = path.split(".")
+    for n in range(len(parts), 0, -1):
+        key = ".".join(parts[:n])
+        if key in records:
+            value = records[key].get("value") if isinstance(records[key], Mapping) else None
+            for part in parts[n:]:
+                value = value.get(part) if isinstance(value, Mapping) else None
+            return key, value
+    return None
+
+
+def choice_problems(config: Configuration, events: Iterable[Event], choices: Mapping[str, Any]) -> list[str]:
+    """What is wrong with the record of chosen numbers: a chosen number without a record, a record whose value is
+    not the configuration's, a commit not listed under ``commits``, a history that does not end at the value."""
+    records, commits = choices["chosen"], choices["commits"]
+    problems: list[str] = []
+    for path, value, _, _ in chosen_numbers(config, events):
+        found = record_for(records, path)
+        if found is None:
+            problems.append(f"{path} ({show(value)}): chosen, but no record in {CHOICES.as_posix()}")
+        elif found[1] != value:
+            problems.append(f"{path}: the record ({found[0]}) says {show(found[1])}, the configuration {show(value)}")
+    for key, record in records.items():
+        if not isinstance(record, Mapping) or "value" not in record or "set" not in record:
+            problems.append(f"{key}: a record needs 'value' and 'set'")
+            continue
+        changes = record.get("changes") or []
+        named = [record["set"], *(change.get("commit") for change in changes)]
+        problems += [f"{key}: commit {commit} is not under 'commits'" for commit in named if commit not in commits]
+        if changes and changes[-1].get("to") != record["value"]:
+            problems.append(f"{key}: the last change ends at {show(changes[-1].get('to'))}, "
+                            f"not {show(record['value'])}")
+        if changes and "first" in record and changes[0].get("from") != record["first"]:
+            problems.append(f"{key}: the first change starts at {show(changes[0].get('from'))}, not "
+                            f"{show(record['first'])}")
+    return problems
+
+
+def choices_section(config: Configuration, events: Iterable[Event], choices: Mapping[str, Any]) -> list[str]:
+    """The section "Chosen numbers: when and why they were set", as Markdown lines."""
+    events = list(events)
+    records, commits = choices["chosen"], choices["commits"]
+    chosen = chosen_numbers(config, events)
+    lines = ["", "## Chosen numbers: when and why they were set", ""]
+    lines += [
+        "A *chosen* number is one the brief does not give: every number under `rules` and `noise`, every proposal's",
+        "`ambition`, floor (`min_ambition`) and side payment, and every other number whose source does not quote the",
+        "brief (it names no section and passage, paraphrases without a quote, or calls its number a choice, an",
+        "assumption, inferred, neutral or not described). Capabilities (a cited data set) and years are not chosen.",
+        f"The history is recorded in `{CHOICES.as_posix()}`, written from `git log -p configs/base.yaml`; a chosen",
+        f"number without a record there is marked {NO_RECORD} (`tests/test_provenance.py` fails on it).",
+        "A commit *had the cases in view* when it also changed `validation/` or its message mentions the cases.",
+        "",
+        "### The commits that set them",
+        "",
+    ]
+    lines += table(
+        ["commit", "date", "subject", "cases in view", "what the record shows"],
+        ((code(short), data.get("date", ""), data.get("subject", ""), "yes" if data.get("cases_in_view") else "no",
+          data.get("why", "")) for short, data in commits.items()),
+    )
+    lines += ["", f"### The {len(chosen)} chosen numbers", ""]
+    lines += ["Sources are those of the tables above; *first set* is the commit that first gave the number a value.",
+              ""]
+    rows: list[tuple[object, ...]] = []
+    shown: set[str] = set()
+    for path, value, kind, source in chosen:
+        found = record_for(records, path)
+        if found is None:
+            rows.append((code(path), show(value), kind, NO_RECORD, NO_RECORD, NO_RECORD, source))
+            continue
+        key = found[0]
+        if key in shown:  # a record covering several numbers (a profile's weights) is one row
+            continue
+        shown.add(key)
+        record = records[key]
+        value = record.get("value", value)
+        rows.append((code(key), show(value), kind, *history(record, commits), source if key == path else
+                     citation_of_record(record, source)))
+    lines += table(["number", "value", "kind", "first set", "changes", "cases in view", "source now"], rows)
+
+    others = [(key, record) for key, record in records.items()
+              if all(record_for({key: record}, path) is None for path, *_ in chosen)]
+    if others:
+        lines += ["", "### Other numbers set or changed with the cases in view", ""]
+        lines += ["Not chosen by the rule above (their source now quotes the brief), but changed since first set or",
+                  "first set in the commit that added the cases, so recorded too.", ""]
+        lines += table(["number", "value", "first set", "changes", "cases in view"],
+                       ((code(key), show(record.get("value")), *history(record, commits)) for key, record in others))
+    return lines
+
+
+def citation_of_record(record: Mapping[str, Any], source: str) -> str:
+    """The source shown for a record that covers several numbers: its own ``source`` if it has one."""
+    return str(record.get("source") or source)
+
+
+def history(record: Mapping[str, Any], commits: Mapping[str, Any]) -> tuple[str, str, str]:
+    """(first set, changes, cases in view) of one record, as table cells."""
+    def when(short: str) -> str:
+        return f"`{short}` {commits.get(short, {}).get('date', '?')}"
+
+    first = when(record["set"])
+    if "first" in record:
+        first += f" at {show(record['first'])}"
+    if record.get("first_source"):
+        first += f" (source then: \"{record['first_source']}\")"
+    changes = record.get("changes") or []
+    text = "; ".join(f"{show(change.get('from'))} -> {show(change.get('to'))} in {when(change.get('commit', '?'))}: "
+                     f"{change.get('reason', '')}" for change in changes) or "none"
+    involved = [record["set"], *(change.get("commit") for change in changes)]
+    in_view = [short for short in involved if commits.get(short, {}).get("cases_in_view")]
+    seen = "yes (" + ", ".join(dict.fromkeys(in_view)) + ")" if in_view else "no"
+    if record.get("note"):
+        text += f". {record['note']}" if changes else f"; {record['note']}"
+    return first, text, seen
+
+
 def read_base(root: Path = ROOT) -> tuple[Configuration, list[Event]]:
     """The base configuration, validated by the project's own schema, and its timeline of events, if any.
 
@@ -162,6 +384,7 @@ def render(root: Path = ROOT) -> str:
     for path in sorted((root / SCENARIOS).glob("*.yaml")):
         rows += event_rows(path.relative_to(root).as_posix(), scenario_events(path))
     lines += table(["scenario", "year", "sets", "value", "note"], rows)
+    lines += choices_section(config, base_events, read_choices(root))
     return "\n".join(lines) + "\n"
 
 
@@ -224,6 +447,11 @@ def check(root: Path = ROOT) -> str | None:
         return f"{OUTPUT.as_posix()} does not exist; run `python tools/provenance.py` to generate it"
     if output.read_bytes() != render(root).encode("utf-8"):
         return f"{OUTPUT.as_posix()} is out of date; run `python tools/provenance.py` to regenerate it"
+    config, events = read_base(root)
+    problems = choice_problems(config, events, read_choices(root))
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        return f"{CHOICES.as_posix()}: {problems[0]}{more}"
     return None
 
 
@@ -238,7 +466,8 @@ def write(root: Path = ROOT) -> Path:
 def main(argv: list[str] | None = None) -> int:
     """Command line: write the table, or with --check report whether it is current (exit 1 if not)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 if docs/provenance.md is out of date")
+    parser.add_argument("--check", action="store_true",
+                        help="exit 1 if docs/provenance.md is out of date or a chosen number has no record")
     args = parser.parse_args(argv)
     try:
         if args.check:
