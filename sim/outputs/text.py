@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from ..model.tables import Aggregates
     from ..studies.backtest import Backtest
     from ..studies.explain import Explanation
+    from ..studies.leave_one_out import LeaveOneOut
     from ..studies.validation import Verdict
 
 
@@ -111,9 +112,10 @@ def explanation(e: Explanation) -> str:
     return "\n".join(lines)
 
 
-def validation_table(verdicts: list[Verdict]) -> str:
+def validation_table(verdicts: list[Verdict], loo: LeaveOneOut | None = None) -> str:
     """The validation table printed by ``sco-sim validate``: a row per case, then why it failed and what flips it,
-    then the counts."""
+    then the counts; with ``loo``, each case held out (its fit, its prediction, its status), the counts beside the
+    in-sample ones, and last the lines ``in_sample_passes: X/N`` and ``leave_one_out_passes: Y/N``."""
     header = (f"{'case':<30} {'years':<9} {'what happened':<13} {'P':>4}  {'named (share)':<24} "
               f"{'predicted to object / stand aside / reserve':<44} status")
     lines = [header, "-" * len(header)]
@@ -133,7 +135,51 @@ def validation_table(verdicts: list[Verdict]) -> str:
             lines.append(f"{'':<4}outcome as input: {case.outcome_as_input}")
         lines.append(f"{'':<4}{_falsifiability(v)}")
     lines += ["", *_validation_counts(verdicts)]
+    if loo is not None:
+        lines += ["", *_leave_one_out(loo)]
     return "\n".join(lines)
+
+
+def _leave_one_out(loo: LeaveOneOut) -> list[str]:
+    """Each case predicted with the constants fitted on the others, beside its in-sample status; then the counts,
+    with those of the fit that leaves only the case itself out."""
+    grid, n = loo.grid, len(loo.held_out)
+    short = {"rules.objection_cost": "cost", "rules.deference": "defer", "noise.weights": "noise.w",
+             "noise.judgement": "noise.j"}
+    lines = [f"Leave-one-case-out: each case predicted with the chosen constants fitted on the other cases, less "
+             f"those that record the same decision ({len(grid.points())} points x {len(grid.floors)} floors, "
+             f"{loo.fit_replicates} replicates each; docs/validation.md)",
+             f"{'case':<30} {'in-sample':<16} " + " ".join(f"{short.get(p, p):>7}" for p in grid.constants)
+             + f" {'floor':>9} {'fit':>6} {'P':>5}  {'leave-one-out':<16} alone left out"]
+    lines.append("-" * len(lines[-1]))
+    for v, held, plain in zip(loo.in_sample, loo.held_out, loo.plain, strict=True):
+        values, out = held.fit.values, held.verdict
+        floors = [f"{value:g}" for path, value in values.items() if path.endswith(".min_ambition")]
+        floors += [f"{value:g} kept" for value in held.fit.kept.values()]
+        lines.append(f"{v.case.id[:30]:<30} {v.status:<16} " + " ".join(f"{values[p]:>7g}" for p in grid.constants)
+                     + f" {', '.join(floors) or '-':>9} {held.fit.matched:>2}/{held.fit.training:<3} "
+                     f"{out.prediction.p:>5.2f}  {out.status:<16} {plain.verdict.status}")
+        if held.excluded:
+            lines.append(f"{'':<4}also left out of its fit (the same decision): {', '.join(held.excluded)}")
+        lines += [f"{'':<4}{reason}" for reason in out.reasons]
+        lines.append(f"{'':<4}{_falsifiability(out)}")
+    kept = [f"{h.verdict.case.id} ({', '.join(f'{p} {value:g}' for p, value in h.fit.kept.items())})"
+            for h in loo.held_out if h.fit.kept]
+    lines += ["", "Floors kept at their configured value (no other case is about the proposal, or every other "
+              "records the same decision): " + (", ".join(kept) or "none") + "."]
+    for label, trajectory in (("Single-summit cases", False), ("Trajectory cases", True)):
+        rows = [(v, h.verdict, p.verdict) for v, h, p in zip(loo.in_sample, loo.held_out, loo.plain, strict=True)
+                if v.case.trajectory == trajectory]
+        if rows:
+            counts = ", ".join(f"{sum(out.status == status for _, out, _ in rows)} {status}"
+                               for status in ("FAIL", "cannot fail", "outcome as input"))
+            lines.append(f"{label}: in-sample {sum(v.passed for v, _, _ in rows)} of {len(rows)} pass; "
+                         f"leave-one-case-out {sum(out.passed for _, out, _ in rows)} of {len(rows)} pass ({counts}); "
+                         f"with only the case itself left out {sum(p.passed for _, _, p in rows)} of {len(rows)}.")
+    lines += [f"Leave-one-case-out took {loo.seconds:.0f} s.", "",
+              f"in_sample_passes: {sum(v.passed for v in loo.in_sample)}/{n}",
+              f"leave_one_out_passes: {sum(h.verdict.passed for h in loo.held_out)}/{n}"]
+    return lines
 
 
 def _falsifiability(v: Verdict) -> str:

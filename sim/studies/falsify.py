@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
@@ -116,12 +116,23 @@ def rescaled(scenario: Scenario, path: str, factor: float) -> Scenario:
 def with_values(scenario: Scenario, path: str, change: Callable[[float], float]) -> Scenario:
     """The scenario with the number at ``path`` replaced by ``change(value)`` in every year's configuration where
     it is set (for a search or a fit: the configuration is validated again, the files are not read again)."""
+    return with_changes(scenario, {path: change})
+
+
+def with_numbers(scenario: Scenario, values: Mapping[str, float]) -> Scenario:
+    """The scenario with the numbers at the paths of ``values`` set to them wherever they are set."""
+    return with_changes(scenario, {path: _constant(value) for path, value in values.items()})
+
+
+def with_changes(scenario: Scenario, changes: Mapping[str, Callable[[float], float]]) -> Scenario:
+    """:func:`with_values` for several numbers at once (a fit's point): each year's configuration validated once."""
     timeline = {}
     for year, config in scenario.timeline.items():
         tree = config.model_dump(by_alias=True)
-        value = _get(tree, path)
-        if value is not None:
-            _set(tree, path, change(value))
+        for path, change in changes.items():
+            value = _get(tree, path)
+            if value is not None:
+                _set(tree, path, change(value))
         timeline[year] = Configuration.model_validate(tree)
     return dataclasses.replace(scenario, timeline=timeline)
 
@@ -173,6 +184,10 @@ def bounds(path: str) -> tuple[float, float]:
         low = max([low, *(getattr(item, name) for name in ("ge", "gt") if getattr(item, name, None) is not None)])
         high = min([high, *(getattr(item, name) for name in ("le", "lt") if getattr(item, name, None) is not None)])
     return low, high
+
+
+def _constant(value: float) -> Callable[[float], float]:
+    return lambda _: value
 
 
 def _unwrapped(annotation: Any, constraints: list[Any]) -> Any:

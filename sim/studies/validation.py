@@ -15,15 +15,16 @@ at least half of the decisions and at least as often as any other member. A pass
 could have failed (:mod:`sim.studies.falsify` looks for the smallest plausible change to its own inputs that
 flips its outcome) and if none of its inputs restates its outcome (``outcome_as_input``).
 
-The work is split so that a fit can reuse it (leave-one-case-out, issue 16 point 4): :func:`prepare` loads a
-case's scenario once, :func:`predict` runs any variant of it (:func:`sim.studies.falsify.with_values`), and
-:func:`holds` and :func:`stance_reasons` score a prediction.
+The work is split so that a fit can reuse it (:mod:`sim.studies.leave_one_out`): :func:`prepare` loads a
+case's scenario once, :func:`predict` runs any variant of it (:func:`sim.studies.falsify.with_numbers`), and
+:func:`matched` (:func:`holds`, :func:`stance_reasons`) scores a prediction.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import multiprocessing
+from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,7 +44,7 @@ from ..inputs.scenario import Scenario, load_scenario
 from ..inputs.yaml_files import read_yaml
 from ..model.runner import simulate
 from ..model.tables import aggregate
-from .falsify import Search, own_inputs, search
+from .falsify import Search, own_inputs, search, with_numbers
 
 #: The project's own case files.
 CASES = Path(__file__).resolve().parents[2] / "validation"
@@ -226,6 +227,12 @@ def holds(case: Case, p: float) -> bool:
     return p >= 0.5 if case.outcome == "adopted" else p <= 0.5
 
 
+def matched(case: Case, prediction: Prediction) -> bool:
+    """Whether a prediction matches the record, outcome and named stances (the pass rule without the case's
+    standing: whether it could fail and whether an input restates its outcome are properties of the case)."""
+    return not _reasons(case, prediction)[0]
+
+
 def stance_reasons(label: str, named: list[str], shares: dict[str, float]) -> tuple[str | None, Named]:
     """Why the members ``named`` as taking a stance (``label``) do not match the predicted ``shares`` (None if they
     do: one of them takes it in at least MIN_NAMED_SHARE of the decisions and as often as any other member), and
@@ -240,9 +247,13 @@ def stance_reasons(label: str, named: list[str], shares: dict[str, float]) -> tu
     return None, found
 
 
-def run_case(case: Case, file: Path, replicates: int | None = None, falsify: bool = True) -> Verdict:
-    """Decide the case and score the prediction; with ``falsify``, also search for the change that flips it."""
+def run_case(case: Case, file: Path, replicates: int | None = None, falsify: bool = True,
+             values: Mapping[str, float] | None = None) -> Verdict:
+    """Decide the case and score the prediction; with ``falsify``, also search for the change that flips it.
+    ``values`` (dotted path -> number) replace the configured ones wherever they are set (a fit's values)."""
     scenario = prepare(case, file, replicates)
+    if values:
+        scenario = with_numbers(scenario, values)
     prediction = predict(case, scenario)
     reasons, named = _reasons(case, prediction)
     found = None
@@ -253,16 +264,23 @@ def run_case(case: Case, file: Path, replicates: int | None = None, falsify: boo
     return Verdict(case, prediction, tuple(named), tuple(reasons), found, scenario.member_names)
 
 
-def run_cases(paths: list[Path], replicates: int | None = None) -> list[Verdict]:
-    """Every case of the files named (the project's own, validation/*.yaml, if none), run and scored."""
+def collect_cases(paths: list[Path], replicates: int | None = None) -> list[tuple[Case, Path]]:
+    """Every case of the files named (the project's own, validation/*.yaml, if none), each with its file; every
+    case's inputs are checked here, before any is run, so that bad input is one line (exit 2)."""
     if replicates is not None and not MIN_CASE_REPLICATES <= replicates <= MAX_CASE_REPLICATES:
         raise ConfigError("command line", "--replicates",
                           f"expected {MIN_CASE_REPLICATES} to {MAX_CASE_REPLICATES:,}, got {replicates}")
     cases = [item for path in (paths or sorted(CASES.glob("*.yaml"))) for item in load_cases(path)]
     if not cases:
         raise UsageError("validate: no cases (none given and none in validation/)")
-    for case, path in cases:  # every case's inputs checked here, before any is run: bad input is one line, exit 2
+    for case, path in cases:
         prepare(case, path, replicates)
+    return cases
+
+
+def run_cases(paths: list[Path], replicates: int | None = None) -> list[Verdict]:
+    """Every case of the files named (the project's own, validation/*.yaml, if none), run and scored."""
+    cases = collect_cases(paths, replicates)
     workers = min(processors(), len(cases))
     if workers == 1:
         return [run_case(case, path, replicates) for case, path in cases]
