@@ -7,12 +7,9 @@ loads numpy, pandas and Mesa itself.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import logging
 import os
-import signal
 import struct
-import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
@@ -23,12 +20,8 @@ from typing import Any, cast
 from ..core.budget import processors
 from ..core.errors import ConfigError
 from ..core.vocabulary import DASK_ANSWER_SECONDS
+from .lifetime import PARENT, die_with_parent
 
-#: The environment variable naming the process a fork server (and, once it has read it, its workers) must not
-#: outlive: set by the sweep around starting its fork server, replaced by the fork server with its own pid.
-PARENT = "SCO_SIM_PARENT"
-#: prctl's option for the signal a process gets when its parent ends (linux/prctl.h).
-_PR_SET_PDEATHSIG = 1
 #: A Dask peer greets with a frame length first, about 60 bytes for its handshake; a length far beyond this
 #: is some other protocol's bytes (``HTTP/1.1`` read as a length is 3 EiB), and is not allocated.
 _GREETING_BYTES = 1 << 16
@@ -299,22 +292,6 @@ def lost_message(scheduler: str | None, error: BaseException) -> str:
     if type(error).__name__ == "KilledWorker":  # the scheduler is there; a chunk took its workers down, again
         return f"the Dask workers of the scheduler at {scheduler} died mid-sweep ({why})"
     return f"the Dask scheduler at {scheduler} was lost mid-sweep ({why})"
-
-
-def die_with_parent(parent: int) -> None:
-    """Have Linux kill this process when its parent ends: a sweep killed outright (SIGKILL, the OOM killer) would
-    otherwise leave its fork server and workers running, each waiting on the other. Elsewhere, nothing.
-
-    The signal is sent when the parent's *thread* that started this process ends: the sweep's main thread for
-    the fork server, the fork server's only thread for the workers.
-    """
-    if not sys.platform.startswith("linux"):
-        return
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL) != 0:
-        return  # refused (a sandbox): the process lives on as before
-    if os.getppid() != parent:  # the parent ended before the signal was asked for
-        os._exit(1)
 
 
 def _worker_started() -> None:
