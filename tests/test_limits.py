@@ -272,3 +272,10 @@ def test_a_value_check_accepts_runs_or_is_refused(tmp_path: Path, capsys: pytest
                                      "--quiet", "--force", "--out", str(tmp_path / "out")])
     assert status in (0, 2), f"{setting}: {err}"
     event(f"run exit {status}")
+
+
+def test_dry_run_counts_one_as_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, stdout, err = invoke(capsys, ["sweep", str(scenario(tmp_path, replicates=1)), "--param",
+                                          "rules.deference=0", "--workers", "1", "--dry-run"])
+    assert status == 0, err
+    assert "1 point x 1 replicate = 1 run" in stdout and "on 1 worker\n" in stdout

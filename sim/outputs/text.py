@@ -36,11 +36,18 @@ def checked(path: Path, scenario: Scenario) -> str:
             f"rule {config.rules.decision})")
 
 
+def counted(number: int, noun: str) -> str:
+    """``1 replicate``, ``1,000 replicates``: a number and its noun, singular for one."""
+    return f"{number:,} {noun}{'s' * (number != 1)}"
+
+
 def dry_run(scenario: Scenario, estimate: Estimate) -> str:
     """What ``sco-sim run --dry-run`` prints: the run's sizes and what it would cost; nothing is written."""
     size = scenario.size
-    return (f"dry run: {scenario.path} ({scenario.name}: {size.replicates:,} replicates x {size.years} years x "
-            f"{size.members} members x {size.proposals} proposals)\n"
+    sizes = " x ".join(counted(number, noun) for number, noun in ((size.replicates, "replicate"), (size.years, "year"),
+                                                                   (size.members, "member"),
+                                                                   (size.proposals, "proposal")))
+    return (f"dry run: {scenario.path} ({scenario.name}: {sizes})\n"
             f"estimated: about {gib(estimate.memory)} of memory (at most {gib(MAX_RUN_BYTES)}), "
             f"about {duration(estimate.seconds)} (at most {duration(MAX_RUN_SECONDS)}); nothing was run or written")
 
@@ -48,9 +55,9 @@ def dry_run(scenario: Scenario, estimate: Estimate) -> str:
 def dry_run_sweep(scenario: Scenario, points: int, chunk: int, workers: int, estimate: Estimate) -> str:
     """What ``sco-sim sweep --dry-run`` prints: the sweep's points, its chunks' size and what it would cost."""
     runs = points * scenario.replicates
-    return (f"dry run: {scenario.path} ({scenario.name}): {points:,} points x {scenario.replicates:,} replicates = "
-            f"{runs:,} runs (at most {MAX_SWEEP_RUNS:,}), in chunks of at most {chunk:,} points on {workers} "
-            f"worker{'s' * (workers > 1)}\n"
+    return (f"dry run: {scenario.path} ({scenario.name}): {counted(points, 'point')} x "
+            f"{counted(scenario.replicates, 'replicate')} = {counted(runs, 'run')} (at most {MAX_SWEEP_RUNS:,}), in "
+            f"chunks of at most {counted(chunk, 'point')} on {counted(workers, 'worker')}\n"
             f"estimated: about {gib(estimate.memory)} of memory (at most {gib(MAX_RUN_BYTES)}), "
             f"about {duration(estimate.seconds)}; nothing was run or written")
 
