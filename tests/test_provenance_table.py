@@ -31,8 +31,9 @@ def test_a_value_without_a_source_is_reported_as_missing():
     ftz["sources"] = {key: text for key, text in ftz["sources"].items() if key != "min_ambition"}
     lines = tool.configuration_tables(Configuration.model_validate(raw))
 
-    assert "| Russia | `weights.economic` | 0.3 | MISSING |" in lines
-    assert "| Free trade zone | `min_ambition` | 0.6 | MISSING |" in lines
+    # a number without a source is not a reading of the brief: it gets a choice's wide range
+    assert "| Russia | `weights.economic` | 0.3 | [-0.1, 0.7], choice | MISSING |" in lines
+    assert "| Free trade zone | `min_ambition` | 0.6 | [0.2, 1.0], choice | MISSING |" in lines
     assert sum(tool.MISSING in line for line in lines if line.startswith("| Russia |")) == 1
     # the most specific citation wins over an enclosing one
     assert tool.citation({"weights": "enclosing", "weights.economic": "own"}, "weights.economic") == "own"
