@@ -33,9 +33,9 @@ from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel
-from pydantic.fields import FieldInfo
 
 from ..inputs.configuration import Configuration
+from ..inputs.plausible import bounds as field_bounds
 from ..inputs.scenario import Scenario
 
 #: The plausible range of a number until issue 17 states each one: this share of its value either side.
@@ -168,37 +168,33 @@ def search(scenario: Scenario, paths: list[str], holds: Callable[[Scenario], boo
 
 
 def bounds(path: str) -> tuple[float, float]:
-    """The valid bounds of the number at ``path``, read from the configuration's own field constraints."""
+    """The valid bounds of the number at ``path``: those of the model field that holds it (a key under a mapping
+    field is bounded by the field), read from the schema by :func:`sim.inputs.plausible.bounds`."""
     annotation: Any = Configuration
-    constraints: list[Any] = []
+    holder: tuple[type[BaseModel], str] | None = None
     for part in path.split("."):
-        annotation = _unwrapped(annotation, constraints := [])
+        annotation = _unwrapped(annotation)
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            info = annotation.model_fields[_field_name(annotation, part)]
-            annotation, constraints = info.annotation, list(info.metadata)
+            holder = (annotation, _field_name(annotation, part))
+            annotation = annotation.model_fields[holder[1]].annotation
         else:  # a mapping: the path names a key
             annotation = get_args(annotation)[1]
-    _unwrapped(annotation, constraints)
-    low, high = -math.inf, math.inf
-    for item in constraints:
-        low = max([low, *(getattr(item, name) for name in ("ge", "gt") if getattr(item, name, None) is not None)])
-        high = min([high, *(getattr(item, name) for name in ("le", "lt") if getattr(item, name, None) is not None)])
-    return low, high
+    if holder is None:
+        raise ValueError(f"{path}: not a field of the configuration")
+    return field_bounds(*holder)
 
 
 def _constant(value: float) -> Callable[[float], float]:
     return lambda _: value
 
 
-def _unwrapped(annotation: Any, constraints: list[Any]) -> Any:
-    """The type under Optional and Annotated, its constraints added to ``constraints``."""
+def _unwrapped(annotation: Any) -> Any:
+    """The type under Optional and Annotated."""
     while True:
         if get_origin(annotation) in (Union, UnionType):
             annotation = next(arg for arg in get_args(annotation) if arg is not type(None))
         elif get_origin(annotation) is Annotated:
-            annotation, *extra = get_args(annotation)
-            for item in extra:
-                constraints.extend(item.metadata if isinstance(item, FieldInfo) else [item])
+            annotation = get_args(annotation)[0]
         else:
             return annotation
 
