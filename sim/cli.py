@@ -90,6 +90,8 @@ def _parser() -> argparse.ArgumentParser:
     validate.set_defaults(handler=_validate)
     validate.add_argument("cases", type=Path, nargs="*", help="case files (default: the project's validation/*.yaml)")
     validate.add_argument("--replicates", type=int, help="replicates per case (default: each case's)")
+    validate.add_argument("--fixed-parameters", action="store_true",
+                          help="read every coded number as written in every replicate (the point calibration)")
     validate.add_argument("--leave-one-out", action="store_true",
                           help="also predict each case with the chosen constants fitted on the other cases "
                                "(minutes: a grid of values, every case at each)")
@@ -156,6 +158,9 @@ def _add_settings(parser: argparse.ArgumentParser, rule: bool = True) -> None:
         parser.add_argument("--rule", choices=RULES, help="decision rule; default: the scenario's")
     parser.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
                         help="override a value of the configuration by dotted path (repeatable)")
+    parser.add_argument("--fixed-parameters", action="store_true",
+                        help="read every coded number as written in every replicate (the point calibration), "
+                             "instead of each world drawing its own from the numbers' plausible ranges")
 
 
 def _scenario(path: Path, args: argparse.Namespace) -> Scenario:
@@ -164,7 +169,14 @@ def _scenario(path: Path, args: argparse.Namespace) -> Scenario:
     from .inputs.yaml_files import parse_overrides
 
     return load_scenario(path, overrides=parse_overrides(args.set), replicates=args.replicates, seed=args.seed,
-                         rule=getattr(args, "rule", None))
+                         rule=getattr(args, "rule", None), fixed_parameters=args.fixed_parameters)
+
+
+def _fixed(args: argparse.Namespace) -> dict[str, Any]:
+    """``--fixed-parameters`` as an override of the configuration (for a sweep, which applies overrides itself)."""
+    from .inputs.scenario import FIXED_PARAMETERS
+
+    return FIXED_PARAMETERS if args.fixed_parameters else {}
 
 
 # --- the commands, each given the parsed options; each returns the exit status ---------------------
@@ -191,7 +203,7 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     with run_folder.claim(args.out, scenario, args.force, args.argv) as out:  # locked until the figures are drawn
         records = simulate(scenario)
-        aggregates = aggregate(records, scenario.proposal_names)
+        aggregates = aggregate(records, scenario.proposal_names, scenario.world_size)
         summary = text.run_summary(scenario, aggregates)
         run_folder.write(out, scenario, records, aggregates, summary, args.argv, replace=args.force)
         if not args.no_figures:
@@ -218,11 +230,11 @@ def _validate(args: argparse.Namespace) -> int:
     from .studies.validation import run_cases
 
     if args.leave_one_out:
-        result = leave_one_out(args.cases, args.replicates)
+        result = leave_one_out(args.cases, args.replicates, fixed_parameters=args.fixed_parameters)
         print(text.validation_table(result.in_sample, result))
         passed = all(v.passed for v in result.in_sample) and all(h.verdict.passed for h in result.held_out)
     else:
-        verdicts = run_cases(args.cases, args.replicates)
+        verdicts = run_cases(args.cases, args.replicates, args.fixed_parameters)
         print(text.validation_table(verdicts))
         passed = all(v.passed for v in verdicts)
     # 3, not 1 (an internal error): a case that fails, cannot fail, or restates its outcome is not a pass
@@ -257,8 +269,9 @@ def _sweep_into(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
         from .inputs.yaml_files import parse_overrides
         from .outputs import text
 
+        overrides = parse_overrides(args.set) | _fixed(args)
         request = sweep.Request(args.scenario, tuple(args.param), args.method, args.samples, args.replicates, args.seed,
-                                parse_overrides(args.set), args.common_noise, args.chunk_size, args.out, args.force)
+                                overrides, args.common_noise, args.chunk_size, args.out, args.force)
         if args.resume is None:
             _sweep_estimate(args, workers.width)  # too large a sweep is refused before anything is written
         folder = args.resume or args.out

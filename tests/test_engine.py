@@ -161,8 +161,14 @@ def test_a_valuation_where_staying_out_costs_more_is_refused():
 
 def test_offers_run_from_the_proposed_ambition_to_the_floor():
     stepped = offers(Terms(sponsor=0, ambition=1.0, min_ambition=0.5), 6)
-    assert stepped.tolist() == pytest.approx([1.0, 0.9, 0.8, 0.7, 0.6, 0.5])
-    assert offers(Terms(sponsor=0, ambition=0.8), 21).tolist() == [0.8]
+    assert stepped.shape == (1, 6)  # one row of offers for every replicate
+    assert stepped[0].tolist() == pytest.approx([1.0, 0.9, 0.8, 0.7, 0.6, 0.5])
+    assert offers(Terms(sponsor=0, ambition=0.8), 21).tolist() == [[0.8]]
+    # one row per replicate where each replicate's world reads the terms differently; a floor above the ambition
+    # is lowered to it
+    own = offers(Terms(sponsor=0, ambition=np.array([1.0, 0.6]), min_ambition=np.array([0.5, 0.8])), 6)
+    assert own[0].tolist() == pytest.approx([1.0, 0.9, 0.8, 0.7, 0.6, 0.5])
+    assert own[1].tolist() == pytest.approx([0.6] * 6)
 
 
 # --- against a brute-force reference ----------------------------------------------------------
@@ -170,7 +176,7 @@ def test_offers_run_from_the_proposed_ambition_to_the_floor():
 
 def reference(value, tol, voters, capability, terms, procedure):
     """The engine's rules applied literally: every replicate, every offer, every member, in Python."""
-    grid = offers(terms, procedure.ambition_steps)
+    grid = offers(terms, procedure.ambition_steps)[0]
     out = []
     for r in range(value.benefit.shape[0]):
         def at(a, r=r):

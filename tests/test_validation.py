@@ -6,6 +6,7 @@ import pytest
 import yaml
 
 from sim.cli import main
+from sim.inputs.scenario import FIXED_PARAMETERS
 from sim.studies.validation import Case, load_cases, run_case, stance_reasons
 
 from .conftest import ROOT
@@ -41,12 +42,12 @@ def test_the_project_ships_every_case_of_the_shared_table():
 def test_validate_passes_and_fails_cases_and_says_why(tmp_path, capsys):
     good = write_cases(tmp_path, {"id": "ftz", "year": 2016, "proposal": "free_trade_zone", "outcome": "not_adopted",
                                   "blocked_by": ["russia"]})
-    assert main(["validate", str(good)]) == 0
+    assert main(["validate", "--fixed-parameters", str(good)]) == 0
     out = capsys.readouterr().out
     assert "ftz" in out and "pass" in out and "1 of 1 cases pass." in out
     wrong = write_cases(tmp_path, {"id": "ftz", "year": 2016, "proposal": "free_trade_zone", "outcome": "not_adopted",
                                    "blocked_by": ["china"]})
-    assert main(["validate", str(wrong)]) == 3  # a failing case is not an internal error (1)
+    assert main(["validate", "--fixed-parameters", str(wrong)]) == 3  # a failing case is not an internal error (1)
     out = capsys.readouterr().out
     assert "FAIL" in out and "blocker china: at most 0% of the decisions, below 50%" in out
 
@@ -59,7 +60,7 @@ def test_a_case_defines_its_own_proposal_without_code(tmp_path, capsys):
                    "effects": {"economic": 0.3, "autonomy": -0.9, "sovereignty": -0.5}},
     })
     # matched (Uzbekistan blocks), but so far from adoption that no plausible change flips it: exit 3, not a pass
-    assert main(["validate", str(path)]) == 3
+    assert main(["validate", "--fixed-parameters", str(path)]) == 3
     out = capsys.readouterr().out
     assert "obj Uzbekistan 100%" in out and "cannot fail" in out
 
@@ -101,8 +102,11 @@ def test_a_bad_case_file_is_a_one_line_error(tmp_path, capsys):
     ],
 )
 def test_moving_a_key_weight_as_the_brief_says_moves_the_outcome_the_same_way(name, keys, change, direction):
-    before = run_case(case(outcome="adopted", **keys), HISTORY, replicates=1000, falsify=False).p_adopted
-    after = run_case(case(outcome="adopted", set=change, **keys), HISTORY, replicates=1000, falsify=False).p_adopted
+    # the point calibration: the mechanism at the numbers as written, not averaged over the worlds' readings
+    before = run_case(case(outcome="adopted", set=FIXED_PARAMETERS, **keys), HISTORY, replicates=1000,
+                      falsify=False).p_adopted
+    after = run_case(case(outcome="adopted", set=FIXED_PARAMETERS | change, **keys), HISTORY, replicates=1000,
+                     falsify=False).p_adopted
     assert direction * (after - before) > 0.1, (name, before, after)
 
 
@@ -145,7 +149,8 @@ def test_a_case_engineered_to_be_unfailable_is_reported_cannot_fail(tmp_path, ca
     # a proposal that changes nothing: nobody bears any cost, so no plausible input can make anyone object
     path = write_cases(tmp_path, {"id": "nothing", "year": 2016, "proposal": "empty_statement", "outcome": "adopted",
                                   "define": {"name": "A statement that changes nothing", "sponsor": "china"}})
-    assert main(["validate", str(path)]) == 3  # it matches the record, but does not count as a pass
+    # it matches the record, but does not count as a pass
+    assert main(["validate", "--fixed-parameters", str(path)]) == 3
     out = capsys.readouterr().out
     assert "cannot fail: no single one of its" in out and "0 of 1 pass (0 FAIL, 1 cannot fail" in out
     assert "Falsifiable: 0 of 1 cases" in out
@@ -153,7 +158,7 @@ def test_a_case_engineered_to_be_unfailable_is_reported_cannot_fail(tmp_path, ca
 
 def test_a_falsifiable_case_prints_the_smallest_change_that_flips_it():
     verdict = run_case(case(year=2016, proposal="free_trade_zone", outcome="not_adopted", blocked_by=["russia"],
-                            replicates=200), HISTORY)
+                            replicates=200, set=FIXED_PARAMETERS), HISTORY)
     assert verdict.search is not None and verdict.search.flip is not None
     flip = verdict.search.flip
     assert 0.5 <= flip.factor <= 1.5 and flip.after == pytest.approx(flip.before * flip.factor)
@@ -163,7 +168,7 @@ def test_a_falsifiable_case_prints_the_smallest_change_that_flips_it():
 def test_a_case_whose_outcome_is_an_input_does_not_count(tmp_path, capsys):
     path = write_cases(tmp_path, {"id": "ftz", "year": 2016, "proposal": "free_trade_zone", "outcome": "not_adopted",
                                   "outcome_as_input": "a test"})
-    assert main(["validate", str(path)]) == 3
+    assert main(["validate", "--fixed-parameters", str(path)]) == 3
     assert "outcome as input: a test" in capsys.readouterr().out
 
 

@@ -85,7 +85,8 @@ listed under "Chosen numbers" below: the brief does not give it) is good to two 
 neutral 0.5 of an undescribed member -> [0.1, 0.9]). Negative numbers and numbers between levels get the same
 widths; every range is clipped to its field's valid bounds. An ambition left at its default 1.0 is a *convention*
 (the scale in which effects are stated), a point. Capabilities (a data set), years and references have no range,
-nor have the rules and noise below (the model's own constants).
+nor have the rules and noise below (the model's own constants). Each *world* of replicates draws every number with a
+range of non-zero width from it (`sim/model/worlds.py`; `--fixed-parameters` reads them as written instead).
 """
 
 

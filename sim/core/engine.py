@@ -72,11 +72,14 @@ class Valuation:
             self.outside_cost + other.outside_cost,
         )
 
-    def scaled(self, ambition: float) -> Valuation:
+    def scaled(self, ambition: float | NDArray[np.float64]) -> Valuation:
         """The valuation of this proposal as one part of a package scaled by ``s`` in [0, 1].
 
         The part is offered at ``ambition * s``, so U(s) = (benefit*ambition) s - (cost*ambition**2) s**2.
+        ``ambition`` is one number, or one per replicate (R,).
         """
+        if isinstance(ambition, np.ndarray):
+            ambition = ambition[:, None]
         return Valuation(
             self.benefit * ambition,
             self.cost * ambition**2,
@@ -87,13 +90,17 @@ class Valuation:
 
 @dataclass(frozen=True)
 class Terms:
-    """What the sponsor puts on the table and how far it will bargain."""
+    """What the sponsor puts on the table and how far it will bargain.
+
+    ``ambition``, ``min_ambition`` and ``side_payment`` are one number for every replicate, or one per replicate
+    (R,) where each replicate's world reads them differently.
+    """
 
     sponsor: int
-    ambition: float = 1.0
-    min_ambition: float = 1.0
+    ambition: float | NDArray[np.float64] = 1.0
+    min_ambition: float | NDArray[np.float64] = 1.0
     opt_in: bool = False
-    side_payment: float = 0.0  # budget, in utility units, to compensate objectors
+    side_payment: float | NDArray[np.float64] = 0.0  # budget, in utility units, to compensate objectors
     min_participants: int = 2
 
 
@@ -126,10 +133,15 @@ def utility(
 
 
 def offers(terms: Terms, steps: int) -> NDArray[np.float64]:
-    """The ambitions the sponsor tries, from the proposed one down to the floor."""
-    if terms.min_ambition >= terms.ambition:
-        return np.array([terms.ambition])
-    return np.linspace(terms.ambition, terms.min_ambition, steps)
+    """The ambitions the sponsor tries, from the proposed one down to the floor: shape (1, offers) where the
+    terms are one number for every replicate, (R, steps) where they are one per replicate."""
+    ambition, floor = np.asarray(terms.ambition, dtype=float), np.asarray(terms.min_ambition, dtype=float)
+    if ambition.ndim == 0 and floor.ndim == 0:
+        if floor >= ambition:
+            return np.array([[float(ambition)]])
+        return np.linspace(float(ambition), float(floor), steps)[None, :]
+    ambition, floor = np.broadcast_arrays(ambition, floor)
+    return np.linspace(ambition, np.minimum(floor, ambition), steps, axis=-1)
 
 
 def nonnegative_up_to(benefit: NDArray[np.float64], cost: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -256,8 +268,8 @@ def decide(
     """
     if (valuation.outside_cost < 0).any() or (valuation.cost < valuation.outside_cost).any():
         raise ValueError("a valuation needs 0 <= outside_cost <= cost (see Valuation)")
-    grid = offers(terms, procedure.ambition_steps)
-    n_offers = grid.size
+    grid = offers(terms, procedure.ambition_steps)  # (1 or R, offers)
+    n_offers = grid.shape[1]
     tolerance = np.broadcast_to(tolerance, voters.shape)
     limit = limits(valuation, tolerance, terms.opt_in)
     takes_part = limit.support if terms.opt_in else limit.objection
@@ -272,7 +284,7 @@ def decide(
     first_paid = np.full_like(first_free, n_offers)
     payment = np.zeros((voters.shape[0], n_offers))
     unsettled = first_free == n_offers
-    if terms.side_payment > 0 and unsettled.any():
+    if np.any(np.asarray(terms.side_payment) > 0) and unsettled.any():
         first_paid[unsettled], payment[unsettled] = _side_payments(
             valuation, tolerance, voters, terms, grid, limit, by_participants, unsettled
         )
@@ -280,22 +292,23 @@ def decide(
     adopted = (first_free < n_offers) | (first_paid < n_offers)
     chosen = np.where(first_free < n_offers, first_free, np.where(first_paid < n_offers, first_paid, n_offers - 1))
     route = np.full(chosen.shape, Route.BLOCKED, dtype=np.int8)
-    route[grid[-1] <= by_rule] = Route.WITHDRAWN
+    route[grid[:, -1] <= by_rule] = Route.WITHDRAWN
     route[first_paid < n_offers] = Route.SIDE_PAYMENT
     route[first_free < n_offers] = Route.LOWERED
     route[first_free == 0] = Route.AS_PROPOSED
 
-    final = limit.stance(grid[chosen], voters)
+    rows = np.arange(chosen.size)
+    offered = np.broadcast_to(grid, (chosen.size, n_offers))
+    final = limit.stance(offered[rows, chosen], voters)
     by_payment = route == Route.SIDE_PAYMENT
     compensated = Stance.STAND_ASIDE if terms.opt_in else Stance.RESERVATION
     final = np.where(by_payment[:, None] & (final == Stance.OBJECTION), compensated, final).astype(np.int8)
-    rows = np.arange(chosen.size)
     return Decision(
         adopted=adopted,
-        ambition=np.where(adopted, grid[chosen], np.nan),
+        ambition=np.where(adopted, offered[rows, chosen], np.nan),
         route=route,
         stance=final,
-        initial_stance=limit.stance(np.full(chosen.shape, grid[0]), voters),
+        initial_stance=limit.stance(np.ascontiguousarray(offered[:, 0]), voters),
         side_payment=np.where(by_payment, payment[rows, chosen], 0.0),
     )
 
@@ -315,13 +328,15 @@ def _side_payments(
     A payment lifts every objector to its tolerance, so each then makes a reservation (opt-in: stands
     aside); it costs the sum of the objectors' shortfalls and must leave the sponsor a gain.
     """
+    grid = np.broadcast_to(grid, (rows.size, grid.shape[1]))[rows]  # (r, offers)
+    budget = np.broadcast_to(np.asarray(terms.side_payment, dtype=float), rows.shape)[rows][:, None]
     b, c = valuation.benefit[rows][..., None], valuation.cost[rows][..., None]
-    best = utility(b, c, grid)
+    best = utility(b, c, grid[:, None, :])
     if terms.opt_in:
         outside_b, outside_c = valuation.outside_benefit[rows][..., None], valuation.outside_cost[rows][..., None]
-        best = np.maximum(best, utility(outside_b, outside_c, grid))
+        best = np.maximum(best, utility(outside_b, outside_c, grid[:, None, :]))
     tol = tolerance[rows][..., None]
-    objecting = voters[rows][..., None] & (grid > limit.objection[rows][..., None])
+    objecting = voters[rows][..., None] & (grid[:, None, :] > limit.objection[rows][..., None])
     payment = np.where(objecting, -tol - best, 0.0).sum(axis=1)
     gain = utility(b[:, terms.sponsor], c[:, terms.sponsor], grid)
     # after payment, objectors make reservations and take part (opt-in: they stand aside)
@@ -329,7 +344,7 @@ def _side_payments(
         enough = grid <= by_participants[rows][:, None]
     else:
         enough = (voters[rows].sum(axis=1) >= terms.min_participants)[:, None]
-    feasible = (payment <= terms.side_payment) & (gain - payment > 0) & enough
+    feasible = (payment <= budget) & (gain - payment > 0) & enough
     return _first_true(feasible), payment
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
@@ -67,6 +68,27 @@ def uniform(
     # top 53 bits, shifted half a step so neither 0 nor 1 is drawn
     values = ((bits >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0**-53
     return values.reshape((len(replicates), *shape))
+
+
+@lru_cache(maxsize=256)
+def _keys(seed: int, purpose: tuple[int | str, ...], names: tuple[str, ...]) -> NDArray[np.uint64]:
+    """The key of each ``(*purpose, name)``: a run folds the same few hundred names once per batch, not per call."""
+    return np.array([_key(seed, (*purpose, name)) for name in names], dtype=np.uint64)
+
+
+def uniform_named(
+    seed: int, purpose: tuple[int | str, ...], names: tuple[str, ...], replicates: NDArray[np.integer]
+) -> NDArray[np.float64]:
+    """One uniform draw in (0, 1) per replicate and name, shape ``(len(replicates), len(names))``.
+
+    Column ``k`` equals ``uniform(seed, (*purpose, names[k]), replicates, ())``: each name has its own stream,
+    so a name's draws do not depend on which other names are drawn beside it.
+    """
+    keys = _keys(int(seed), tuple(purpose), tuple(names))
+    with np.errstate(over="ignore"):
+        row = replicates.astype(np.uint64)[:, None] * _GOLDEN + _GOLDEN
+        bits = _mix(_mix(keys[None, :] ^ row) + _GOLDEN)
+    return ((bits >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0**-53
 
 
 def normal(

@@ -30,6 +30,10 @@ MAX_YEARS = 200
 #: Replicates one model advances at once: the engine's work arrays span a batch, which bounds a run's memory
 #: (about 2 KB per replicate and proposal); the numbers do not depend on it.
 BATCH = 50_000
+#: The same where each world draws its own coded numbers: a replicate then carries its own copy of every member's
+#: relations, weights and every proposal's effects and gains (about 20 KB with 22 members), so a smaller batch
+#: keeps a batch's arrays near 100 MB.
+WORLD_BATCH = 5_000
 #: Members (of any status) and proposals one configuration may hold.
 MAX_MEMBERS = 1000
 MAX_PROPOSALS = 1000

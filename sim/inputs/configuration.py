@@ -169,10 +169,20 @@ class Rules(Strict):
 
 
 class Noise(Strict):
-    """How much members' priorities wobble from year to year and how much they misjudge a proposal."""
+    """What the model does not know: the coded numbers' readings, members' priorities, their judgement.
+
+    ``parameters``: ``drawn``, each world of ``world_size`` replicates reads every coded number at its own point of
+    the number's plausible range (:mod:`sim.inputs.plausible`); ``fixed``, every replicate uses the numbers as
+    written (the point calibration). ``weights`` and ``judgement`` scale the yearly wobble of members' priorities
+    and their misjudgement of a proposal's benefit; ``persistence`` is the yearly AR(1) coefficient of both (0: a
+    fresh draw each summit; 1: drawn once and kept).
+    """
 
     weights: Annotated[float, Field(ge=0.0, le=1.0)] = 0.1
     judgement: Annotated[float, Field(ge=0.0, le=1.0)] = 0.05
+    persistence: Unit = 0.9
+    parameters: Literal["drawn", "fixed"] = "drawn"
+    world_size: Annotated[int, Field(ge=1, le=10_000)] = 10
 
 
 class Configuration(Strict):

@@ -25,7 +25,8 @@ put it. One rule, written once in :func:`plausible_range`, gives every range:
 
 Numbers not covered: a capability (read from a cited data set, NMC v6.0, not from the brief's words), a year of
 accession, and the global constants under ``rules`` and ``noise`` (the model's own parameters; issue 17 asks to
-fit them, not to read them). The distribution on a range is uniform from ``low`` to ``high`` for now.
+fit them, not to read them). The distribution on a range is uniform from ``low`` to ``high`` for now; each world of
+replicates draws its numbers from it (:mod:`sim.model.worlds`).
 
 There are no per-number overrides yet: the strict schema refuses keys it does not know, and a ``ranges:`` mapping
 beside ``sources:`` would change the schema of every member and proposal.

@@ -101,6 +101,13 @@ class Scenario:
         return in_force(self.timeline, year)
 
     @property
+    def world_size(self) -> int | None:
+        """Replicates per world where each world draws its own coded numbers (``noise.parameters: drawn``, as in
+        force in the first year); None where every replicate reads them as written."""
+        noise = self.configuration(self.start).noise
+        return noise.world_size if noise.parameters == "drawn" else None
+
+    @property
     def member_names(self) -> dict[str, str]:
         """Every member's name by its code, over all the years of the run."""
         return {code: member.name for config in self.timeline.values() for code, member in config.members.items()}
@@ -183,6 +190,10 @@ def _validate(tree: dict[str, Any], origins: _Origins) -> Configuration:
 # --- loading --------------------------------------------------------------------------------------
 
 
+#: The override with which every replicate reads the coded numbers as written (``--fixed-parameters``).
+FIXED_PARAMETERS: dict[str, Any] = {"noise.parameters": "fixed"}
+
+
 def load_scenario(
     path: str | Path,
     *,
@@ -192,12 +203,14 @@ def load_scenario(
     rule: Rule | None = None,
     years: tuple[int, int] | None = None,
     agenda: list[str] | None = None,
+    fixed_parameters: bool = False,
 ) -> Scenario:
     """Read, resolve and validate a scenario file; the keyword settings take precedence over it.
 
     The configuration in force in a year is built in layers, each overriding those before it: the
     base configuration, the base's events up to that year, the scenario's ``set``, the scenario's
-    events up to that year, and the command line (``rule``, ``overrides``). ``years`` narrows the run
+    events up to that year, and the command line (``rule``, ``overrides``, ``fixed_parameters``: every replicate reads
+    the coded numbers as written, ``noise.parameters: fixed``). ``years`` narrows the run
     to part of the scenario's span; ``agenda`` replaces the scenario's agenda.
     """
     if replicates is not None and not 1 <= replicates <= MAX_REPLICATES:
@@ -245,7 +258,9 @@ def load_scenario(
             raise ConfigError(
                 path, f"{where}.year", f"expected a year from {written.start} to {written.end}, got {event.year}"
             )
-    command_line = [("command line", "--rule", {"rules.decision": rule} if rule else {}),
+    command_line: list[Layer] = [
+                    ("command line", "--rule", {"rules.decision": rule} if rule else {}),
+                    ("command line", "--fixed-parameters", FIXED_PARAMETERS if fixed_parameters else {}),
                     ("command line", "--set", overrides or {})]
     scenario_set = [(path, "set", written.set),
                     (path, "rule:", {"rules.decision": written.rule} if written.rule else {})]

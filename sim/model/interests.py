@@ -30,26 +30,40 @@ GAIN_RELATIONS: dict[str, float] = {"suspicion": -1.0, "rivalry": -1.0, "partner
 
 @dataclass(frozen=True)
 class Arrays:
-    """The arrays of one configuration, indexed by actor (N), dimension (D) and proposal (P)."""
+    """The arrays of one configuration, indexed by actor (N), dimension (D) and proposal (P).
+
+    Every coded number carries a leading *world* axis ``W``: 1 where every replicate reads the numbers as written
+    (the point calibration, :func:`to_arrays`), R where each replicate's world has its own reading of them
+    (:func:`sim.model.worlds.drawn`). Capability, read from a data set, has none.
+    """
 
     actors: tuple[str, ...]
     dimensions: tuple[str, ...]
     proposals: tuple[str, ...]
-    weights: NDArray[np.float64]  # (N, D)
-    outside_options: NDArray[np.float64]  # (N, D)
-    relations: dict[str, NDArray[np.float64]]  # kind -> (N, N): row's relation to column
+    weights: NDArray[np.float64]  # (W, N, D)
+    outside_options: NDArray[np.float64]  # (W, N, D)
+    relations: dict[str, NDArray[np.float64]]  # kind -> (W, N, N): row's relation to column
     capability: NDArray[np.float64]  # (N,)
-    effects: NDArray[np.float64]  # (P, D); the influence column stays 0
-    gains: NDArray[np.float64]  # (P, N)
+    effects: NDArray[np.float64]  # (W, P, D); the influence column stays 0
+    gains: NDArray[np.float64]  # (W, P, N)
+    ambition: NDArray[np.float64]  # (W, P) the ambition each proposal is tabled at
+    floor: NDArray[np.float64]  # (W, P) the least ambitious version its sponsor would table
+    side_payment: NDArray[np.float64]  # (W, P)
 
     @property
     def sources(self) -> tuple[str, ...]:
         """Labels of the contributions, in the order :func:`contributions` returns them."""
         return self.dimensions + tuple(GAIN_RELATIONS)
 
+    @property
+    def shared(self) -> bool:
+        """Whether every replicate reads the same numbers (a world axis of 1)."""
+        return bool(self.weights.shape[0] == 1)
+
 
 def to_arrays(config: Configuration, actors: tuple[str, ...] | None = None) -> Arrays:
-    """Arrays of ``config``; ``actors`` fixes their order (new actors must come last)."""
+    """Arrays of ``config`` as written (a world axis of 1); ``actors`` fixes their order (new actors must come
+    last)."""
     actors = actors or tuple(config.members)
     dims = tuple(config.dimensions)
     proposals = tuple(config.proposals)
@@ -70,7 +84,10 @@ def to_arrays(config: Configuration, actors: tuple[str, ...] | None = None) -> A
         effects[p] = [proposal.effects.get(dim, 0.0) for dim in dims]
         gains[p] = [proposal.gains.get(actor, 0.0) for actor in actors]
     capability = np.array([config.members[code].capability for code in actors])
-    return Arrays(actors, dims, proposals, weights, outside, relations, capability, effects, gains)
+    terms = np.array([[p.ambition, p.floor, p.side_payment] for p in config.proposals.values()]).reshape(-1, 3)
+    return Arrays(actors, dims, proposals, weights[None], outside[None],
+                  {kind: matrix[None] for kind, matrix in relations.items()}, capability, effects[None], gains[None],
+                  terms[None, :, 0], terms[None, :, 1], terms[None, :, 2])
 
 
 def contributions(
@@ -79,16 +96,19 @@ def contributions(
     """Each member's value of ``proposal`` at full ambition, split by source: shape (R, N, D + 3).
 
     ``weights`` is (R, N, D): this year's (wobbling) interest weights in every replicate of the
-    members at ``rows`` of ``arrays`` (default: every actor). Others' gains count whoever gains.
+    members at ``rows`` of ``arrays`` (default: every actor). Others' gains count whoever gains. ``arrays`` are
+    the numbers as written (a world axis of 1).
     """
+    if not arrays.shared:
+        raise ValueError("contributions() takes the numbers as written (to_arrays), not drawn worlds")
     rows = np.arange(len(arrays.actors)) if rows is None else rows
-    by_dimension = weights * arrays.effects[proposal]
-    discounted = by_dimension * (1.0 - arrays.outside_options[rows])
+    by_dimension = weights * arrays.effects[0, proposal]
+    discounted = by_dimension * (1.0 - arrays.outside_options[0, rows])
     by_dimension = np.where(by_dimension > 0, discounted, by_dimension)
-    gain = arrays.gains[proposal]
+    gain = arrays.gains[0, proposal]
     influence = arrays.dimensions.index(INFLUENCE)
     by_dimension[..., influence] = weights[..., influence] * gain[rows]
-    by_relation = [sign * (arrays.relations[kind][rows] @ gain) for kind, sign in GAIN_RELATIONS.items()]
+    by_relation = [sign * (arrays.relations[kind][0, rows] @ gain) for kind, sign in GAIN_RELATIONS.items()]
     relational = np.broadcast_to(np.stack(by_relation, axis=-1), (*weights.shape[:2], len(GAIN_RELATIONS)))
     return np.concatenate([by_dimension, relational], axis=-1)
 
@@ -117,7 +137,7 @@ class Loadings:
     """A proposal's per-member loadings, so that benefit and cost are matrix products with the weights.
 
     With w+ = max(w, 0) and w- = max(-w, 0): benefit = w+ . gain_up + w- . gain_down (+ influence and
-    relations), cost = w+ . loss_up + w- . loss_down (+ ...), each a (N, D) matrix; this is the sum of the
+    relations), cost = w+ . loss_up + w- . loss_down (+ ...), each a (W, N, D) array; this is the sum of the
     positive and the negative contributions of :func:`contributions`, without building them.
     """
 
@@ -125,20 +145,34 @@ class Loadings:
     loss_up: NDArray[np.float64]  # negative effects
     gain_down: NDArray[np.float64]  # negative effects met by negative weights, discounted
     loss_down: NDArray[np.float64]  # positive effects met by negative weights
-    own_gain: NDArray[np.float64]  # (N,) each member's own relative gain
-    relational: NDArray[np.float64]  # (K, N) each kind of relation's value of the others' gains
+    own_gain: NDArray[np.float64]  # (W, N) each member's own relative gain
+    relational: NDArray[np.float64]  # (K, W, N) each kind of relation's value of the others' gains
 
 
 def loadings(arrays: Arrays, proposal: int, rows: NDArray[np.intp]) -> Loadings:
-    """The loadings of ``proposal`` for the members at ``rows``."""
-    effect = arrays.effects[proposal].copy()
-    effect[arrays.dimensions.index(INFLUENCE)] = 0.0
-    keep = 1.0 - arrays.outside_options[rows]
-    up, down = np.maximum(effect, 0.0), np.maximum(-effect, 0.0)
-    gain = arrays.gains[proposal]
-    relational = np.stack([sign * (arrays.relations[kind][rows] @ gain) for kind, sign in GAIN_RELATIONS.items()])
+    """The loadings of ``proposal`` for the members at ``rows``, in every world of ``arrays``."""
+    effect = arrays.effects[:, proposal].copy()  # (W, D)
+    effect[:, arrays.dimensions.index(INFLUENCE)] = 0.0
+    keep = 1.0 - arrays.outside_options[:, rows]  # (W, n, D)
+    up, down = np.maximum(effect, 0.0)[:, None, :], np.maximum(-effect, 0.0)[:, None, :]
+    gain = arrays.gains[:, proposal]  # (W, N)
+    if arrays.shared:  # one world: a matrix-vector product per kind (the point calibration's exact arithmetic)
+        relational = np.stack([sign * (arrays.relations[kind][0, rows] @ gain[0])
+                               for kind, sign in GAIN_RELATIONS.items()])[:, None, :]
+    else:
+        relational = np.stack([sign * np.einsum("wnm,wm->wn", arrays.relations[kind][:, rows], gain)
+                               for kind, sign in GAIN_RELATIONS.items()])
     return Loadings(up * keep, np.broadcast_to(down, keep.shape).copy(), down * keep,
-                    np.broadcast_to(up, keep.shape).copy(), gain[rows].copy(), relational)
+                    np.broadcast_to(up, keep.shape).copy(), gain[:, rows].copy(), relational)
+
+
+def _dot(weights: NDArray[np.float64], loading: NDArray[np.float64]) -> NDArray[np.float64]:
+    """(R, N): each member's weights (N, R, D) dotted with its loading (W, N, D) of its replicate's world."""
+    if loading.shape[0] == 1:  # batched matrix products, as the point calibration has always computed them
+        product: NDArray[np.float64] = np.matmul(weights, loading[0][:, :, None])[..., 0].T
+    else:
+        product = np.einsum("nrd,rnd->rn", weights, loading)
+    return product
 
 
 def valuation_of(weights: NDArray[np.float64], arrays: Arrays, load: Loadings,
@@ -149,12 +183,12 @@ def valuation_of(weights: NDArray[np.float64], arrays: Arrays, load: Loadings,
     """
     influence = arrays.dimensions.index(INFLUENCE)
     positive = np.maximum(weights, 0.0)
-    benefit = np.matmul(positive, load.gain_up[:, :, None])[..., 0].T
-    cost = np.matmul(positive, load.loss_up[:, :, None])[..., 0].T
+    benefit = _dot(positive, load.gain_up)
+    cost = _dot(positive, load.loss_up)
     if (weights < 0).any():  # rare: a member that counts progress on a dimension as a loss
         negative = np.maximum(-weights, 0.0)
-        benefit = benefit + np.matmul(negative, load.gain_down[:, :, None])[..., 0].T
-        cost = cost + np.matmul(negative, load.loss_down[:, :, None])[..., 0].T
+        benefit = benefit + _dot(negative, load.gain_down)
+        cost = cost + _dot(negative, load.loss_down)
     own = weights[:, :, influence].T * load.own_gain
     outside_benefit = np.maximum(load.relational, 0.0).sum(axis=0)  # each kind is its own contribution
     outside_cost = np.maximum(-load.relational, 0.0).sum(axis=0)
@@ -169,9 +203,9 @@ def valuation_of(weights: NDArray[np.float64], arrays: Arrays, load: Loadings,
 def tolerance(
     arrays: Arrays, sponsor: int, objection_cost: float, deference: float, rows: NDArray[np.intp] | None = None
 ) -> NDArray[np.float64]:
-    """Each member's cost of objecting: the base cost, plus deference to a sponsor it depends on.
+    """Each member's cost of objecting, (W, N): the base cost, plus deference to a sponsor it depends on.
 
     ``sponsor`` and ``rows`` index ``arrays.actors``.
     """
-    dependence = arrays.relations["dependence"][:, sponsor]
-    return objection_cost + deference * (dependence if rows is None else dependence[rows])
+    dependence = arrays.relations["dependence"][:, :, sponsor]
+    return objection_cost + deference * (dependence if rows is None else dependence[:, rows])

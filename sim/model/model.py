@@ -24,9 +24,11 @@ from ..core import streams
 from ..core.engine import Decision, Route, Stance, Terms, Valuation, decide
 from ..core.records import Record, Status
 from ..inputs.configuration import Configuration
+from ..inputs.plausible import plausible_ranges
 from ..inputs.scenario import Scenario
-from .agents import MemberAgent
+from .agents import MemberAgent, persist
 from .interests import Arrays, Loadings, loadings, to_arrays, tolerance, valuation_of
+from .worlds import drawn
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,7 @@ class SCOModel(mesa.Model):
         self.year = scenario.start
         self.records: list[Record] = []
         self.in_force: dict[str, NDArray[np.bool_]] = {}
+        self.misjudgement: dict[str, tuple[int, NDArray[np.float64]]] = {}  # proposal -> (year, standardised)
         self.deciders: AgentSet[MemberAgent] = AgentSet([], random=self.random)
         self._configure(scenario.configuration(self.year))
 
@@ -94,10 +97,14 @@ class SCOModel(mesa.Model):
         known = tuple(self.agents.get("code"))
         actors = known + tuple(code for code in config.members if code not in known)
         self.arrays: Arrays = to_arrays(config, actors)
-        for agent, weights in zip(self.agents, self.arrays.weights[:len(known)], strict=True):
-            agent.take_on(config.members[agent.code], weights)
-        for code, weights in zip(actors[len(known):], self.arrays.weights[len(known):], strict=True):
-            MemberAgent(self, code, config.members[code], weights)
+        if config.noise.parameters == "drawn":
+            self.arrays = drawn(self.arrays, plausible_ranges(config), self.seed, self.replicates,
+                                config.noise.world_size)
+        weights = self.arrays.weights.transpose(1, 0, 2)  # (N, W, D)
+        for agent, own in zip(self.agents, weights[:len(known)], strict=True):
+            agent.take_on(config.members[agent.code], own)
+        for code, own in zip(actors[len(known):], weights[len(known):], strict=True):
+            MemberAgent(self, code, config.members[code], own)
         for code in config.proposals:
             self.in_force.setdefault(code, np.zeros(len(self.replicates), dtype=bool))
         # Only members, candidates and sponsors can take part in a decision; observers' priorities
@@ -160,20 +167,38 @@ class SCOModel(mesa.Model):
             self._loadings[code] = loadings(self.arrays, self.arrays.proposals.index(code), self.rows)
         misjudgement: NDArray[np.float64] | float = 0.0
         if self.noise.judgement > 0:
-            draw = streams.normal(
-                self.seed, ("judgement", self.year, code), self.replicates, (len(self.decider_codes),)
-            )
-            misjudgement = self.noise.judgement * draw
+            misjudgement = self.noise.judgement * self._misjudgement(code)
         return valuation_of(weights, self.arrays, self._loadings[code], misjudgement)
+
+    def _misjudgement(self, code: str) -> NDArray[np.float64]:
+        """Each decider's standardised misjudgement of ``code`` this year (R, N): it drifts from the last year the
+        proposal came up by the persistence, once per year that passed."""
+        last = self.misjudgement.get(code)
+        if last is not None and last[0] == self.year:
+            return last[1]
+        draw = streams.normal(self.seed, ("judgement", self.year, code), self.replicates, (len(self.decider_codes),))
+        previous = None if last is None else last[1]
+        now = persist(previous, draw, self.noise.persistence ** (self.year - last[0]) if last else 0.0)
+        self.misjudgement[code] = (self.year, now)
+        return now
 
     def _terms(self, code: str) -> Terms:
         proposal = self.config.proposals[code]
-        return proposal.terms(self.decider_codes.index(proposal.sponsor), self.rules.min_participants)
+        terms = proposal.terms(self.decider_codes.index(proposal.sponsor), self.rules.min_participants)
+        if self.arrays.shared:
+            return terms
+        p = self.arrays.proposals.index(code)
+        return replace(terms, ambition=self.arrays.ambition[:, p], min_ambition=self.arrays.floor[:, p],
+                       side_payment=self.arrays.side_payment[:, p])
+
+    def _ambition(self, code: str) -> float | NDArray[np.float64]:
+        """The ambition ``code`` is tabled at, in each replicate's world."""
+        return self._terms(code).ambition
 
     def _tolerance(self, sponsor: int) -> NDArray[np.float64]:
-        """Each decider's cost of objecting to a proposal of the decider ``sponsor``."""
+        """Each decider's cost of objecting to a proposal of the decider ``sponsor``, (W, N)."""
         sponsor_row = int(self.rows[sponsor])
-        return tolerance(self.arrays, sponsor_row, self.rules.objection_cost, self.rules.deference, self.rows)[None, :]
+        return tolerance(self.arrays, sponsor_row, self.rules.objection_cost, self.rules.deference, self.rows)
 
     def _pending(self, code: str, voters: NDArray[np.bool_]) -> NDArray[np.bool_]:
         """Replicates in which the proposal is still to be decided (not in force; candidates not yet in)."""
@@ -213,13 +238,13 @@ class SCOModel(mesa.Model):
             if code in decided:
                 offered &= ~decided[code][1].adopted
         parts = [lead, *partners]
-        value = reduce(operator.add, (self._valuation(c, weights).scaled(proposals[c].ambition) for c in parts))
-        floor = max(proposals[code].floor / proposals[code].ambition for code in parts)
+        value = reduce(operator.add, (self._valuation(c, weights).scaled(self._ambition(c)) for c in parts))
+        floor = reduce(np.maximum, (self._terms(c).min_ambition / self._terms(c).ambition for c in parts))
         terms = replace(self._terms(lead), ambition=1.0, min_ambition=floor, opt_in=False)
         package = self._decide(value, terms, voters)
         won = offered & package.adopted
         for code in parts:
-            ambition = package.ambition * proposals[code].ambition
+            ambition = package.ambition * self._ambition(code)
             as_part = _overlay(package, package, won, ambition)
             if code in tabled:
                 part_pending, part = decided[code]

@@ -5,13 +5,15 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.records import Record
-from ..core.vocabulary import BATCH
+from ..core.vocabulary import BATCH, WORLD_BATCH
 from ..inputs.scenario import Scenario
 from .model import SCOModel
 
 
-def simulate(scenario: Scenario, batch: int = BATCH) -> list[Record]:
-    """Every decision of the scenario in every replicate. The numbers do not depend on ``batch``."""
+def simulate(scenario: Scenario, batch: int | None = None) -> list[Record]:
+    """Every decision of the scenario in every replicate. The numbers do not depend on ``batch`` (default: the
+    vocabulary's, smaller where each world draws its own numbers)."""
+    batch = batch or (BATCH if scenario.world_size is None else WORLD_BATCH)
     merged: list[Record] | None = None
     for start in range(0, scenario.replicates, batch):
         records = SCOModel(scenario, range(start, min(start + batch, scenario.replicates))).run()

@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 
 from ..core.engine import Route, Stance
 from ..core.records import Record, Status
-from ..core.statistics import wilson
+from ..core.statistics import Worlds, between_worlds, wilson
 
 #: The tidy table's columns, in order.
 COLUMNS = ["replicate", "year", "proposal", "status", "ambition", "route", "objectors", "reservations",
@@ -99,8 +99,15 @@ class Aggregates:
     by_year: pd.DataFrame  # per proposal x year
 
 
-def aggregate(records: list[Record], names: dict[str, str]) -> Aggregates:
-    """Aggregate the records over replicates."""
+def aggregate(records: list[Record], names: dict[str, str], world_size: int | None = None) -> Aggregates:
+    """Aggregate the records over replicates.
+
+    ``world_size``: the replicates of each world, where each world draws its own reading of the coded numbers
+    (:mod:`sim.model.worlds`); the summary then splits the probability's uncertainty into the spread across worlds
+    (``sd_parameters``, ``share_parameters``) and the Monte Carlo error (the interval, widened by the design effect
+    of replicates that share a world). None where every replicate reads the numbers as written: no spread, and
+    the interval is Wilson's on independent replicates.
+    """
     summary, stances, by_year = [], [], []
     for code in dict.fromkeys(r.proposal for r in records):
         mine = [r for r in records if r.proposal == code]
@@ -110,9 +117,14 @@ def aggregate(records: list[Record], names: dict[str, str]) -> Aggregates:
         first = adopted.argmax(axis=0)
         ambition = np.stack([r.ambition for r in mine])[first, np.arange(n)]
         route = np.stack([r.route for r in mine])[first, np.arange(n)]
-        low, high = wilson(ever.sum(), n)
+        if world_size is None:
+            split, (low, high) = Worlds(0.0, 0.0, float(n)), wilson(ever.sum(), n)
+        else:
+            split = between_worlds(ever, mine[0].replicates // world_size)
+            low, high = wilson(ever.mean() * split.effective_n, split.effective_n)
         row = {"proposal": code, "name": names.get(code, code), "replicates": n, "p_adopted": ever.mean(),
                "ci_low": float(low), "ci_high": float(high),
+               "sd_parameters": split.sd_parameters, "share_parameters": split.share_parameters,
                "mean_ambition": float(ambition[ever].mean()) if ever.any() else float("nan")}
         for item in (Route.AS_PROPOSED, Route.LOWERED, Route.SIDE_PAYMENT, Route.PACKAGE):
             row[f"share_{item.name.lower()}"] = float((ever & (route == item)).sum() / n)

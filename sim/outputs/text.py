@@ -114,7 +114,8 @@ def explanation(e: Explanation) -> str:
                                     for s in shown))
     objected = ", ".join(f"{m} {v:.0%}" for m, v in sorted(e.objected.items(), key=lambda kv: -kv[1]) if v >= 0.01)
     lines += ["", f"Without noise: {e.outcome}.",
-              f"With noise ({e.replicates} replicates): adopted with probability {e.p_adopted:.2f}"
+              f"With noise{' and each world reading the coded numbers in their plausible ranges' * e.worlds} "
+              f"({e.replicates} replicates): adopted with probability {e.p_adopted:.2f}"
               + (("; objected: " + objected) if any(v >= 0.01 for v in e.objected.values()) else "") + "."]
     return "\n".join(lines)
 

@@ -3,8 +3,9 @@
 For a proposal in a given year, every voting member's utility at the proposed ambition ``a`` is split
 into one term per interest dimension and per kind of relation (benefits times ``a``, costs times
 ``a**2``; the terms add up to U(a)). With the cost of objecting beside it, that shows why a member
-supports, makes a reservation, stands aside or objects. The split uses the configured weights,
-without the noise of replicates; the simulated probabilities below it include the noise.
+supports, makes a reservation, stands aside or objects. The split uses the numbers as written (the point
+calibration), without the noise of replicates; the simulated probabilities below it include the noise and, unless
+the scenario fixes them, each world's own reading of the coded numbers (:mod:`sim.model.worlds`).
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class Explanation:
     p_adopted: float  # with noise
     replicates: int
     objected: dict[str, float]  # member name -> share of replicates in which it objected
+    worlds: bool = False  # the probabilities also span each world's reading of the coded numbers
 
 
 def explain(path: Path, proposal: str, year: int | None = None, replicates: int = 400) -> Explanation:
@@ -67,26 +69,27 @@ def explain(path: Path, proposal: str, year: int | None = None, replicates: int 
     scenario = load_scenario(path, overrides={f"proposals.{proposal}.tabled": [year]}, years=(year, year),
                              agenda=[proposal], replicates=replicates)
     records = [r for r in simulate(scenario) if r.proposal == proposal]
-    summary = aggregate(records, {})
+    summary = aggregate(records, {}, scenario.world_size)
     names = {code: member.name for code, member in config.members.items()}
     objected = ({names[m]: v for m, v in zip(summary.stances.member, summary.stances.objected, strict=True)}
                 if len(summary.stances) else {})
     views, outcome = _views(config, proposal, year)
     tabled = config.proposals[proposal]
     return Explanation(proposal, tabled.name, config.members[tabled.sponsor].name, year, config.rules.decision,
-                       tabled.ambition, views, outcome, float(summary.summary.p_adopted.iloc[0]), replicates, objected)
+                       tabled.ambition, views, outcome, float(summary.summary.p_adopted.iloc[0]), replicates, objected,
+                       scenario.world_size is not None)
 
 
 def _views(config: Configuration, proposal: str, year: int) -> tuple[list[MemberView], str]:
     arrays = to_arrays(config)
     tabled = config.proposals[proposal]
     rows = np.array([i for i, code in enumerate(arrays.actors) if config.members[code].votes_in(year)], dtype=np.intp)
-    parts = contributions(arrays.weights[rows][None], arrays, arrays.proposals.index(proposal), rows)
+    parts = contributions(arrays.weights[0, rows][None], arrays, arrays.proposals.index(proposal), rows)
     value = valuation(parts, len(arrays.dimensions))
     sponsor = arrays.actors.index(tabled.sponsor)
     tol = tolerance(arrays, sponsor, config.rules.objection_cost, config.rules.deference, rows)
     a = tabled.ambition
-    limit = limits(value, tol[None], tabled.participation == "opt_in")
+    limit = limits(value, tol, tabled.participation == "opt_in")
     stance = limit.stance(np.array([a]), np.ones((1, len(rows)), dtype=bool))[0]
     views = []
     for j, i in enumerate(rows):
@@ -94,12 +97,13 @@ def _views(config: Configuration, proposal: str, year: int) -> tuple[list[Member
         share = {source: float(x * a if x > 0 else x * a * a)
                  for source, x in zip(arrays.sources, parts[0, j], strict=True)}
         utility = float(value.benefit[0, j] * a - value.cost[0, j] * a * a)
-        views.append(MemberView(code, config.members[code].name, Stance(int(stance[j])), utility, share, float(tol[j]),
-                                float(tol[j] - config.rules.objection_cost), float(limit.objection[0, j])))
+        views.append(MemberView(code, config.members[code].name, Stance(int(stance[j])), utility, share,
+                                float(tol[0, j]), float(tol[0, j] - config.rules.objection_cost),
+                                float(limit.objection[0, j])))
     outcome = "not decided: the sponsor is not a voting member this year"
     if sponsor in rows:
         terms = tabled.terms(int(np.flatnonzero(rows == sponsor)[0]), config.rules.min_participants)
-        d = decide(value, tol[None], np.ones((1, len(rows)), dtype=bool), arrays.capability[rows], terms,
+        d = decide(value, tol, np.ones((1, len(rows)), dtype=bool), arrays.capability[rows], terms,
                    config.rules.procedure)
         route = Route(int(d.route[0])).name.lower().replace("_", " ")
         outcome = (f"adopted at ambition {d.ambition[0]:.2f} ({route})" if d.adopted[0]

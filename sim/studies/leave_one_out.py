@@ -126,12 +126,12 @@ class LeaveOneOut:
 
 
 def leave_one_out(paths: list[Path], replicates: int | None = None, grid: Grid | None = None,
-                  workers: int | None = None, falsify: bool = True) -> LeaveOneOut:
+                  workers: int | None = None, falsify: bool = True, fixed_parameters: bool = False) -> LeaveOneOut:
     """Every case scored in-sample and predicted with the constants fitted on the others (module docstring), on
     ``grid`` (default :data:`GRID`); ``falsify``: search every case for the change that flips it, in-sample and
     held out (the tests leave it out, for speed)."""
     started, grid = time.monotonic(), grid or GRID
-    cases = collect_cases(paths, replicates)
+    cases = collect_cases(paths, replicates, fixed_parameters)
     if len(cases) < 2:
         raise UsageError("command line: --leave-one-out needs at least 2 cases (one held out, one to fit on)")
     longest_first = sorted(range(len(cases)), key=lambda i: cases[i][0].years[0] - cases[i][0].years[1])
