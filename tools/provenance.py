@@ -65,6 +65,11 @@ PARAMETER_SOURCES: dict[str, str] = {
     "rules.min_participants": "an opt-in document needs at least two signatories",
     "noise.weights": "model parameter; sets how much replicates differ",
     "noise.judgement": "model parameter; sets how much replicates differ",
+    "noise.persistence": "model parameter, not read from the brief: the yearly AR(1) coefficient of the two noises "
+    "(issue 17: structural reasons persist across summits); chosen, not fitted",
+    "noise.parameters": "drawn: each world reads every coded number in its plausible range (this table's ranges); "
+    "fixed (--fixed-parameters): the numbers as written",
+    "noise.world_size": "estimator setting, not a model quantity: the replicates that share one world's numbers",
 }
 
 HEADER = f"""\
