@@ -121,9 +121,19 @@ def test_with_persistence_one_and_no_events_a_blocked_proposal_stays_blocked(wri
         mine = sorted((r for r in records if r.proposal == code), key=lambda r: r.year)
         blocked_first = mine[0].status == Status.BLOCKED
         seen += int(blocked_first.sum())
-        for later in mine[1:]:
-            assert (later.status[blocked_first] == Status.BLOCKED).all(), (code, later.year)
+        for later in mine[1:]:  # blocked again, or let rest by a sponsor that has learnt it would be
+            assert np.isin(later.status[blocked_first], [Status.BLOCKED, Status.NOT_TABLED]).all(), (code, later.year)
     assert seen > 0  # the property was put to the test
+
+
+def test_without_learning_a_blocked_proposal_is_blocked_again_every_year(write_scenario):
+    path = write_scenario(agenda=["free_trade_zone"], base_events=False, start=2015, end=2024, replicates=200,
+                          set={"noise.persistence": 1.0, "rules.sponsor_learns": False})
+    mine = sorted((r for r in simulate(load_scenario(path)) if r.proposal == "free_trade_zone"), key=lambda r: r.year)
+    blocked_first = mine[0].status == Status.BLOCKED
+    assert blocked_first.any()
+    for later in mine[1:]:
+        assert (later.status[blocked_first] == Status.BLOCKED).all(), later.year
 
 
 def test_with_fresh_noise_a_blocked_proposal_can_pass_later(write_scenario):

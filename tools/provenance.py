@@ -63,6 +63,10 @@ PARAMETER_SOURCES: dict[str, str] = {
     "rules.ambition_steps": "numerical resolution, not a calibrated quantity: the number of offers the sponsor "
     "tries between the proposed ambition and the floor",
     "rules.min_participants": "an opt-in document needs at least two signatories",
+    "rules.sponsor_learns": "model switch (issue 17): the sponsor learns from objections and may let a proposal rest; "
+    "false: it tables every year in full, as before",
+    "rules.sponsor_error": "model parameter, not read from the brief: how far off, in ambition, a sponsor reads a "
+    "member's objection limit; chosen, not fitted",
     "noise.weights": "model parameter; sets how much replicates differ",
     "noise.judgement": "model parameter; sets how much replicates differ",
     "noise.persistence": "model parameter, not read from the brief: the yearly AR(1) coefficient of the two noises "

@@ -17,6 +17,7 @@ class Status(IntEnum):
     WITHDRAWN = 2
     IN_FORCE = 3  # adopted in an earlier year: not decided again
     NOT_DECIDED = 4  # not put to a decision: a linked proposal whose package was not offered, or a moot accession
+    NOT_TABLED = 5  # its sponsor let it rest this year (sim.model.sponsors)
 
     @classmethod
     def decided(cls, status: NDArray[np.int8]) -> NDArray[np.bool_]:

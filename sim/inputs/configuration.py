@@ -153,6 +153,8 @@ class Rules(Strict):
     deference: Amount = 0.5
     ambition_steps: Annotated[int, Field(ge=2, le=1001)] = 21
     min_participants: Annotated[int, Field(ge=1, le=MAX_MEMBERS)] = 2
+    sponsor_learns: bool = True  # sim.model.sponsors: a sponsor remembers objections and may let a proposal rest
+    sponsor_error: Unit = 0.1  # how far off, in ambition, a sponsor reads a member's objection limit
 
     @model_validator(mode="after")
     def _threshold_needs_a_voting_rule(self) -> Rules:

@@ -21,13 +21,14 @@ from mesa.agentset import AgentSet
 from numpy.typing import NDArray
 
 from ..core import streams
-from ..core.engine import Decision, Route, Stance, Terms, Valuation, decide
+from ..core.engine import Decision, Route, Stance, Terms, Valuation, decide, limits
 from ..core.records import Record, Status
 from ..inputs.configuration import Configuration
 from ..inputs.plausible import plausible_ranges
 from ..inputs.scenario import Scenario
 from .agents import MemberAgent, persist
 from .interests import Arrays, Loadings, loadings, to_arrays, tolerance, valuation_of
+from .sponsors import Belief, learn, perceived_limit
 from .worlds import drawn
 
 
@@ -38,6 +39,7 @@ class Summit:
     decision: Decision
     pending: NDArray[np.bool_]  # put to a decision (not in force already; its candidates not yet members)
     in_force: NDArray[np.bool_]  # adopted at an earlier summit
+    resting: NDArray[np.bool_] | bool = False  # its sponsor let it rest this year
 
     @property
     def adopted(self) -> NDArray[np.bool_]:
@@ -49,7 +51,8 @@ def _status(summit: Summit) -> NDArray[np.int8]:
     decision = summit.decision
     settled = np.where(decision.adopted, Status.ADOPTED,
                        np.where(decision.route == Route.WITHDRAWN, Status.WITHDRAWN, Status.BLOCKED))
-    undecided = np.where(summit.in_force, Status.IN_FORCE, Status.NOT_DECIDED)
+    undecided = np.where(summit.in_force, Status.IN_FORCE,
+                         np.where(summit.resting, Status.NOT_TABLED, Status.NOT_DECIDED))
     return np.where(summit.pending, settled, undecided).astype(np.int8)
 
 
@@ -84,6 +87,7 @@ class SCOModel(mesa.Model):
         self.records: list[Record] = []
         self.in_force: dict[str, NDArray[np.bool_]] = {}
         self.misjudgement: dict[str, tuple[int, NDArray[np.float64]]] = {}  # proposal -> (year, standardised)
+        self.resting: dict[str, NDArray[np.bool_]] = {}  # this year's proposals whose sponsor let them rest
         self.deciders: AgentSet[MemberAgent] = AgentSet([], random=self.random)
         self._configure(scenario.configuration(self.year))
 
@@ -93,6 +97,7 @@ class SCOModel(mesa.Model):
         """Take on ``config``: new states join the model as agents; existing ones keep their run state."""
         self.config = config
         self.rules = config.rules
+        self.beliefs: dict[str, Belief] = {}  # a new configuration is a new situation: sponsors start afresh
         self.noise = config.noise
         known = tuple(self.agents.get("code"))
         actors = known + tuple(code for code in config.members if code not in known)
@@ -138,6 +143,7 @@ class SCOModel(mesa.Model):
         if self.year in scenario.timeline and scenario.configuration(self.year) is not self.config:
             self._configure(scenario.configuration(self.year))
         self.deciders.do("reconsider", self.year)
+        self.resting = {}
         weights = np.stack(self.deciders.get("weights"))  # (N, R, D): batched products in valuation_of
         voters = np.stack(self.deciders.map("votes", self.year), axis=1)
 
@@ -215,7 +221,29 @@ class SCOModel(mesa.Model):
     def _decide_alone(
         self, code: str, weights: NDArray[np.float64], voters: NDArray[np.bool_]
     ) -> tuple[NDArray[np.bool_], Decision]:
-        return self._pending(code, voters), self._decide(self._valuation(code, weights), self._terms(code), voters)
+        """Decide ``code`` on its own; where its sponsor learns, at the sponsor's opening offer, in the replicates
+        where it tables it, and learning from the objections where it is blocked (:mod:`sim.model.sponsors`)."""
+        pending, value, terms = self._pending(code, voters), self._valuation(code, weights), self._terms(code)
+        if not self.rules.sponsor_learns:
+            return pending, self._decide(value, terms, voters)
+        belief = self.beliefs.get(code, Belief.fresh(terms.ambition, len(self.replicates))).facing(
+            voters, terms.ambition)
+        tabling = belief.tables(terms.min_ambition)
+        self.resting[code] = pending & ~tabling
+        pending = pending & tabling
+        terms = replace(terms, ambition=belief.opening(terms.ambition, terms.min_ambition))
+        decision = self._decide(value, terms, voters)
+        blocked = pending & (decision.route == Route.BLOCKED)
+        if blocked.any():
+            objection = limits(value, np.broadcast_to(self._tolerance(terms.sponsor), voters.shape),
+                               terms.opt_in).objection
+            error = self.rules.sponsor_error * streams.normal(
+                self.seed, ("sponsor", self.year, code), self.replicates, (len(self.decider_codes),))
+            perceived = perceived_limit(objection, error, voters, self.arrays.capability[self.rows],
+                                        self.rules.procedure)
+            belief = learn(belief, blocked, decision.stance, perceived, voters)
+        self.beliefs[code] = belief
+        return pending, decision
 
     def _decide_package(self, lead: str, decided: dict[str, tuple[NDArray[np.bool_], Decision]], tabled: set[str],
                         weights: NDArray[np.float64], voters: NDArray[np.bool_]) -> None:
@@ -257,7 +285,7 @@ class SCOModel(mesa.Model):
 
     def _record(self, code: str, pending: NDArray[np.bool_], decision: Decision) -> None:
         """Record the decision on ``code`` with the reporters; carry its adoption and any accession forward."""
-        summit = Summit(decision, pending, self.in_force[code])
+        summit = Summit(decision, pending, self.in_force[code], self.resting.get(code, False))
         reported = {field: report(summit) for field, report in REPORTERS.items()}
         self.records.append(Record(self.year, code, self.decider_codes, self.replicates, **reported))
         self.in_force[code] = self.in_force[code] | summit.adopted
