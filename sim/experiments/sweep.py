@@ -168,7 +168,7 @@ def run_chunk(plan: Plan, points: list[tuple[int, dict[str, Any]]]) -> dict[str,
         try:
             scenario = load_scenario(Path(plan.scenario), overrides={**plan.overrides, **values},
                                      replicates=plan.replicates, seed=plan.seed_of(index))
-            result = aggregate(simulate(scenario), {})
+            result = aggregate(simulate(scenario), {}, scenario.world_size)
         except Exception as error:  # noqa: BLE001 - recorded per point, reported at the end
             message = str(error) if isinstance(error, ConfigError) else f"{type(error).__name__}: {error}"
             detail = "" if isinstance(error, ConfigError) else traceback.format_exc(limit=3)
