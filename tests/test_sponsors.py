@@ -15,6 +15,9 @@ from sim.model.tables import outcome_table
 
 OBJ, S = Stance.OBJECTION, Stance.SUPPORT
 
+#: Persistence 1 in every world: the written value, and a fitted range that is that point.
+PERSISTENT = {"noise.persistence": 1.0, "fitted": {"noise.persistence": [1.0, 1.0]}}
+
 
 def test_a_sponsor_convinced_twice_by_the_same_objectors_rests_and_otherwise_tables():
     belief = Belief.fresh(1.0, 3)
@@ -81,7 +84,7 @@ def test_a_sponsor_that_meets_the_same_objection_twice_lowers_its_offer_or_does_
 def test_an_event_makes_the_sponsor_try_again(write_scenario):
     # 2020 and 2021 blocked; in 2022 the base's timeline has an event (Russia's invasion of Ukraine): a new situation
     spec = {"agenda": ["free_trade_zone"], "start": 2020, "end": 2022, "replicates": 300,
-            "set": {"noise.persistence": 1.0}}
+            "set": PERSISTENT}
     events = {r.year: r for r in simulate(load_scenario(write_scenario(**spec))) if r.proposal == "free_trade_zone"}
     quiet = write_scenario(name="quiet", base_events=False, **spec)
     without = {r.year: r for r in simulate(load_scenario(quiet)) if r.proposal == "free_trade_zone"}
@@ -91,7 +94,7 @@ def test_an_event_makes_the_sponsor_try_again(write_scenario):
 
 def test_not_tabled_is_its_own_status_in_the_tidy_table(write_scenario):
     path = write_scenario(agenda=["free_trade_zone"], base_events=False, start=2018, end=2021, replicates=100,
-                          set={"noise.persistence": 1.0})
+                          set=PERSISTENT)
     table = outcome_table(simulate(load_scenario(path)))
     assert "not_tabled" in set(table.status)
     assert table.loc[table.status == "not_tabled", "objectors"].eq("").all()
@@ -99,6 +102,6 @@ def test_not_tabled_is_its_own_status_in_the_tidy_table(write_scenario):
 
 def test_without_learning_nothing_rests(write_scenario):
     path = write_scenario(agenda=["free_trade_zone"], base_events=False, start=2015, end=2018, replicates=100,
-                          set={"noise.persistence": 1.0, "rules.sponsor_learns": False})
+                          set={**PERSISTENT, "rules.sponsor_learns": False})
     table = outcome_table(simulate(load_scenario(path)))
     assert "not_tabled" not in set(table.status)

@@ -26,7 +26,10 @@ from sim.model.interests import to_arrays
 from sim.model.runner import simulate
 from sim.model.worlds import drawn, quantiles, world_of
 
-from .conftest import BASE, ROOT
+from .conftest import BASE, ROOT, one_line
+
+#: Persistence 1 in every world: the written value, and a fitted range that is that point.
+PERSISTENT = {"noise.persistence": 1.0, "fitted": {"noise.persistence": [1.0, 1.0]}}
 
 
 def _records_frame(records) -> pd.DataFrame:
@@ -79,6 +82,7 @@ def test_collapsed_ranges_give_the_point_calibration(write_scenario, monkeypatch
     fixed = _records_frame(simulate(load_scenario(path, fixed_parameters=True)))
     monkeypatch.setattr(plausible, "READING", 0.0)
     monkeypatch.setattr(plausible, "CHOICE", 0.0)
+    monkeypatch.setattr(plausible, "CONSTANTS", {path: ("plus", 0.0) for path in plausible.CONSTANTS})
     scenario = load_scenario(path)
     assert scenario.world_size == 10
     collapsed = _records_frame(simulate(scenario))
@@ -114,7 +118,7 @@ def test_ar1_keeps_its_margins_and_its_memory():
 
 def test_with_persistence_one_and_no_events_a_blocked_proposal_stays_blocked(write_scenario):
     path = write_scenario(agenda=["free_trade_zone", "sco_bank", "energy_framework"], base_events=False,
-                          start=2015, end=2024, replicates=200, set={"noise.persistence": 1.0})
+                          start=2015, end=2024, replicates=200, set=PERSISTENT)
     records = simulate(load_scenario(path))
     seen = 0
     for code in ("free_trade_zone", "sco_bank", "energy_framework"):
@@ -128,7 +132,7 @@ def test_with_persistence_one_and_no_events_a_blocked_proposal_stays_blocked(wri
 
 def test_without_learning_a_blocked_proposal_is_blocked_again_every_year(write_scenario):
     path = write_scenario(agenda=["free_trade_zone"], base_events=False, start=2015, end=2024, replicates=200,
-                          set={"noise.persistence": 1.0, "rules.sponsor_learns": False})
+                          set={**PERSISTENT, "rules.sponsor_learns": False})
     mine = sorted((r for r in simulate(load_scenario(path)) if r.proposal == "free_trade_zone"), key=lambda r: r.year)
     blocked_first = mine[0].status == Status.BLOCKED
     assert blocked_first.any()
@@ -194,3 +198,26 @@ def test_base_configuration_draws_worlds_and_persists():
     config = load_scenario(ROOT / "scenarios" / "baseline.yaml").configuration(2015)
     assert config.noise.parameters == "drawn" and config.noise.persistence == 0.9
     assert BASE.exists()
+
+
+def test_worlds_draw_the_models_constants_and_a_fitted_range_replaces_the_rule(write_scenario):
+    config = load_scenario(write_scenario()).configuration(2015)
+    ranges = plausible_ranges(config)
+    assert ranges["rules.objection_cost"].low == pytest.approx(0.05)  # half to twice 0.1
+    assert ranges["noise.persistence"].high == 1.0  # 0.9 + 0.2, clipped
+    arrays = drawn(to_arrays(config), ranges, 1, np.arange(200), 10)
+    cost = arrays.constants["rules.objection_cost"]
+    assert cost.shape == (200, 1) and 0.05 <= cost.min() < cost.max() <= 0.2
+    fitted = load_scenario(write_scenario(name="fitted", set={"fitted": {"rules.objection_cost": [0.08, 0.12]}}))
+    narrow = plausible_ranges(fitted.configuration(2015))["rules.objection_cost"]
+    assert (narrow.low, narrow.high, narrow.basis) == (0.08, 0.12, "fitted")
+
+
+@pytest.mark.parametrize(("fitted", "fragment"), [
+    ({"rules.no_such_constant": [0.1, 0.2]}, "fitted.rules.no_such_constant: expected the dotted path of a number"),
+    ({"rules.objection_cost": [0.2, 0.1]}, "expected [low, high] with low <= high"),
+])
+def test_a_bad_fitted_range_is_one_line(write_scenario, capsys, fitted, fragment):
+    path = write_scenario(set={"fitted": fitted})
+    status = main(["run", str(path), "--dry-run"])
+    one_line(status, capsys.readouterr().err, fragment)

@@ -36,6 +36,7 @@ from sim.inputs.plausible import (
     MISSING,
     READING,
     citation,
+    constant_ranges,
     member_ranges,
     proposal_ranges,
     quotes_the_brief,
@@ -413,9 +414,11 @@ def configuration_tables(config: Configuration) -> list[str]:
         for key, value in values.model_dump().items()
         if value is not None
     ]
+    drawn = constant_ranges(config)
     lines += table(
-        ["path", "value", "source"],
-        ((code(path), show(value), PARAMETER_SOURCES.get(path, "").strip() or MISSING) for path, value in parameters),
+        ["path", "value", "plausible range", "source"],
+        ((code(path), show(value), drawn.get(path, ""), PARAMETER_SOURCES.get(path, "").strip() or MISSING)
+         for path, value in parameters),
     )
     return lines
 

@@ -195,6 +195,9 @@ class Configuration(Strict):
     proposals: dict[Code, Proposal]
     rules: Rules = Rules()
     noise: Noise = Noise()
+    #: Fitted plausible ranges, [low, high] by dotted path (``rules.objection_cost``,
+    #: ``proposals.sco_bank.min_ambition``): they replace the rule of :mod:`sim.inputs.plausible` for those numbers.
+    fitted: dict[str, Annotated[list[float], Field(min_length=2, max_length=2)]] = {}
 
     @model_validator(mode="after")
     def _references_exist(self) -> Configuration:
@@ -221,6 +224,11 @@ def reference_errors(config: Configuration) -> list[tuple[str, str]]:
         check(f"members.{code}.weights", member.weights, dims, "dimension")
         check(f"members.{code}.outside_options", member.outside_options, dims, "dimension")
         check(f"members.{code}.relations", member.relations, members - {code}, "member")
+    for path, (low, high) in config.fitted.items():
+        if not isinstance(_number_at(config, path), float):
+            errors.append((f"fitted.{path}", "expected the dotted path of a number of the configuration"))
+        elif not low <= high:
+            errors.append((f"fitted.{path}", f"expected [low, high] with low <= high, got [{low}, {high}]"))
     for code, proposal in config.proposals.items():
         base = f"proposals.{code}"
         if proposal.sponsor not in members:
@@ -231,6 +239,16 @@ def reference_errors(config: Configuration) -> list[tuple[str, str]]:
         check(f"{base}.links", proposal.links, proposals - {code}, "proposal")
         check(f"{base}.admits", proposal.admits, members, "member")
     return errors
+
+
+def _number_at(config: Configuration, path: str) -> Any:
+    """The value at a dotted path of the configuration (None where there is none); a number as a float."""
+    node: Any = config
+    for part in path.split("."):
+        node = node.get(part) if isinstance(node, dict) else getattr(node, part, None)
+        if node is None:
+            return None
+    return float(node) if isinstance(node, int | float) and not isinstance(node, bool) else node
 
 
 # --- problems, reported at the key the user wrote ---------------------------------------------------

@@ -23,13 +23,13 @@ put it. One rule, written once in :func:`plausible_range`, gives every range:
 * The one exception: an ambition left at the schema's default 1.0 is the convention in which effects and gains are
   stated (the proposal as tabled, in full), not a calibrated quantity, so its range is the point [1.0, 1.0].
 
-Numbers not covered: a capability (read from a cited data set, NMC v6.0, not from the brief's words), a year of
-accession, and the global constants under ``rules`` and ``noise`` (the model's own parameters; issue 17 asks to
-fit them, not to read them). The distribution on a range is uniform from ``low`` to ``high`` for now; each world of
-replicates draws its numbers from it (:mod:`sim.model.worlds`).
+The model's own constants under ``rules`` and ``noise`` that a world draws (:data:`CONSTANTS`) get ranges by a rule
+of their own (:func:`constant_ranges`). The configuration's ``fitted`` block replaces any number's range. Numbers not
+covered: a capability (read from a cited data set, NMC v6.0, not from the brief's words) and a year of accession.
+The distribution on a range is uniform from ``low`` to ``high`` for now; each world of replicates draws its numbers
+from it (:mod:`sim.model.worlds`).
 
-There are no per-number overrides yet: the strict schema refuses keys it does not know, and a ``ranges:`` mapping
-beside ``sources:`` would change the schema of every member and proposal.
+Per-number ranges are given in the configuration's ``fitted`` block (a fit's result), not beside ``sources:``.
 """
 
 from __future__ import annotations
@@ -64,6 +64,19 @@ NOT_FROM_THE_BRIEF = re.compile(
     r"\b(choice|chosen|assumption|inferred|neutral|not described|not discussed|not in the brief|says only)\b",
     re.IGNORECASE,
 )
+#: The model's own constants a world draws, and how far each may plausibly be off before it is fitted (choices, issue
+#: 17): a scale-free amount (the cost of objecting, a noise level, the sponsor's error) from half to twice its value
+#: ("factor", 2), as the leave-one-out grid spans them; deference, a share of dependence, plus or minus 0.5; the
+#: yearly persistence plus or minus 0.2 (0.9 -> [0.7, 1.0]: a half-life from 2 years to for ever). Each is clipped
+#: to its field's bounds. Fitted ranges (the configuration's ``fitted``) replace them.
+CONSTANTS: dict[str, tuple[Literal["factor", "plus"], float]] = {
+    "rules.objection_cost": ("factor", 2.0),
+    "rules.deference": ("plus", 0.5),
+    "rules.sponsor_error": ("factor", 2.0),
+    "noise.weights": ("factor", 2.0),
+    "noise.judgement": ("factor", 2.0),
+    "noise.persistence": ("plus", 0.2),
+}
 #: A proposal's numbers the brief never gives, whatever their source says: chosen by definition.
 ALWAYS_CHOSEN = ("ambition", "min_ambition", "side_payment")
 #: Sources that cite a data set rather than the brief (derived by a script and tested against the data).
@@ -101,7 +114,7 @@ class Range:
     value: float
     low: float
     high: float
-    basis: Literal["reading", "choice", "convention"]
+    basis: Literal["reading", "choice", "convention", "fitted"]
 
     def __contains__(self, number: object) -> bool:
         return isinstance(number, int | float) and self.low <= number <= self.high
@@ -188,11 +201,29 @@ def proposal_ranges(proposal: Proposal) -> dict[str, Range]:
     return found
 
 
+def constant_ranges(config: Configuration) -> dict[str, Range]:
+    """The plausible range of each of the model's own constants that a world draws (:data:`CONSTANTS`)."""
+    found: dict[str, Range] = {}
+    for path, (kind, half) in CONSTANTS.items():
+        block, field = path.split(".")
+        value = float(getattr(getattr(config, block), field))
+        low, high = (value / half, value * half) if kind == "factor" else (value - half, value + half)
+        valid = bounds(type(getattr(config, block)), field)
+        found[path] = Range(value, round(max(valid[0], low), 6), round(min(valid[1], high), 6), "choice")
+    return found
+
+
 def plausible_ranges(config: Configuration) -> dict[str, Range]:
     """Every coded number of ``config`` with its plausible range, by dotted path (``members.russia.weights.economic``,
-    ``proposals.free_trade_zone.min_ambition``), members first, in the order of the configuration."""
+    ``proposals.free_trade_zone.min_ambition``), members first, in the order of the configuration, then the model's
+    constants (``rules.objection_cost``). A range the configuration's ``fitted`` block gives replaces the rule's,
+    while the number's value lies inside it (an event that moves the number out of it brings the rule back)."""
     found = {f"members.{code}.{path}": found for code, member in config.members.items()
              for path, found in member_ranges(member).items()}
     found |= {f"proposals.{code}.{path}": found for code, proposal in config.proposals.items()
               for path, found in proposal_ranges(proposal).items()}
+    found |= constant_ranges(config)
+    for path, (low, high) in config.fitted.items():
+        if path in found and low <= found[path].value <= high:
+            found[path] = Range(found[path].value, low, high, "fitted")
     return found

@@ -48,27 +48,28 @@ class MemberAgent(mesa.Agent):
     def reconsider(self, year: int) -> None:
         """This year's priorities: the configured weights, each wobbling by a relative noise whose standardised
         value drifts from last year's by the model's persistence (see :func:`persist`)."""
-        noise = self.model.noise.weights
-        if noise == 0:
+        noise = self.model.constant("noise.weights")
+        if np.all(np.asarray(noise) == 0):
             self.weights = np.broadcast_to(self.base_weights, self.weights.shape).copy()
             return
         draw = streams.normal(
             self.model.seed, ("weights", year, self.code), self.model.replicates, self.weights.shape[1:]
         )
-        self.drift = persist(self.drift, draw, self.model.noise.persistence)
+        self.drift = persist(self.drift, draw, self.model.constant("noise.persistence"))
         self.weights = np.minimum(np.maximum(self.base_weights * (1.0 + noise * self.drift), -1.0), 1.0)
 
 
 def persist(
-    previous: NDArray[np.float64] | None, innovation: NDArray[np.float64], persistence: float
+    previous: NDArray[np.float64] | None, innovation: NDArray[np.float64], persistence: NDArray[np.float64] | float
 ) -> NDArray[np.float64]:
     """One year of a stationary AR(1) process with standard normal margins: z = rho z' + sqrt(1 - rho**2) e.
 
     ``previous`` is last year's z (None in the first year, where z = e). Where ``previous`` has fewer columns than
     ``innovation`` (a member that joined the decisions this year), the new columns start at e. With rho = 0 every
-    year is a fresh draw; with rho = 1 the first year's draw is kept.
+    year is a fresh draw; with rho = 1 the first year's draw is kept. ``persistence`` is one number or one per
+    replicate, (R, 1).
     """
-    if previous is None or persistence == 0:
+    if previous is None or np.all(np.asarray(persistence) == 0):
         return innovation
     kept = previous.shape[-1]
     carried = persistence * previous + np.sqrt(1.0 - persistence**2) * innovation[..., :kept]

@@ -16,7 +16,7 @@ costly it is to object to its patron (:func:`tolerance`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -49,6 +49,13 @@ class Arrays:
     ambition: NDArray[np.float64]  # (W, P) the ambition each proposal is tabled at
     floor: NDArray[np.float64]  # (W, P) the least ambitious version its sponsor would table
     side_payment: NDArray[np.float64]  # (W, P)
+    #: the model's constants each world reads for itself (``rules.objection_cost`` -> (W, 1)); none where every
+    #: replicate reads the configuration's
+    constants: dict[str, NDArray[np.float64]] = field(default_factory=dict)
+
+    def constant(self, path: str, written: float) -> NDArray[np.float64] | float:
+        """A constant of the model, ``written`` in the configuration, as each world reads it: (W, 1), or one number."""
+        return self.constants.get(path, written)
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -201,7 +208,8 @@ def valuation_of(weights: NDArray[np.float64], arrays: Arrays, load: Loadings,
 
 
 def tolerance(
-    arrays: Arrays, sponsor: int, objection_cost: float, deference: float, rows: NDArray[np.intp] | None = None
+    arrays: Arrays, sponsor: int, objection_cost: NDArray[np.float64] | float, deference: NDArray[np.float64] | float,
+    rows: NDArray[np.intp] | None = None
 ) -> NDArray[np.float64]:
     """Each member's cost of objecting, (W, N): the base cost, plus deference to a sponsor it depends on.
 

@@ -172,8 +172,9 @@ class SCOModel(mesa.Model):
         if code not in self._loadings:
             self._loadings[code] = loadings(self.arrays, self.arrays.proposals.index(code), self.rows)
         misjudgement: NDArray[np.float64] | float = 0.0
-        if self.noise.judgement > 0:
-            misjudgement = self.noise.judgement * self._misjudgement(code)
+        judgement = self.constant("noise.judgement")
+        if np.any(np.asarray(judgement) > 0):
+            misjudgement = judgement * self._misjudgement(code)
         return valuation_of(weights, self.arrays, self._loadings[code], misjudgement)
 
     def _misjudgement(self, code: str) -> NDArray[np.float64]:
@@ -184,7 +185,7 @@ class SCOModel(mesa.Model):
             return last[1]
         draw = streams.normal(self.seed, ("judgement", self.year, code), self.replicates, (len(self.decider_codes),))
         previous = None if last is None else last[1]
-        now = persist(previous, draw, self.noise.persistence ** (self.year - last[0]) if last else 0.0)
+        now = persist(previous, draw, self.constant("noise.persistence") ** (self.year - last[0]) if last else 0.0)
         self.misjudgement[code] = (self.year, now)
         return now
 
@@ -204,7 +205,14 @@ class SCOModel(mesa.Model):
     def _tolerance(self, sponsor: int) -> NDArray[np.float64]:
         """Each decider's cost of objecting to a proposal of the decider ``sponsor``, (W, N)."""
         sponsor_row = int(self.rows[sponsor])
-        return tolerance(self.arrays, sponsor_row, self.rules.objection_cost, self.rules.deference, self.rows)
+        return tolerance(self.arrays, sponsor_row, self.constant("rules.objection_cost"),
+                         self.constant("rules.deference"), self.rows)
+
+    def constant(self, path: str) -> NDArray[np.float64] | float:
+        """A constant of the model (``noise.persistence``) as each replicate's world reads it: (R, 1) where worlds
+        draw it, else the configuration's number."""
+        block, field = path.split(".")
+        return self.arrays.constant(path, float(getattr(getattr(self.config, block), field)))
 
     def _pending(self, code: str, voters: NDArray[np.bool_]) -> NDArray[np.bool_]:
         """Replicates in which the proposal is still to be decided (not in force; candidates not yet in)."""
@@ -237,7 +245,7 @@ class SCOModel(mesa.Model):
         if blocked.any():
             objection = limits(value, np.broadcast_to(self._tolerance(terms.sponsor), voters.shape),
                                terms.opt_in).objection
-            error = self.rules.sponsor_error * streams.normal(
+            error = self.constant("rules.sponsor_error") * streams.normal(
                 self.seed, ("sponsor", self.year, code), self.replicates, (len(self.decider_codes),))
             perceived = perceived_limit(objection, error, voters, self.arrays.capability[self.rows],
                                         self.rules.procedure)

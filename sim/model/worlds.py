@@ -1,7 +1,8 @@
 """Plausible worlds: each replicate's own reading of the coded numbers, drawn from their plausible ranges.
 
 A *world* is one reading of every coded number of a configuration (weights, outside options, relations, effects,
-gains, ambitions, floors, side payments), each drawn uniformly from its plausible range
+gains, ambitions, floors, side payments) and of the model's own constants (the cost of objecting, deference, the
+sponsor's error, the noise levels and their persistence), each drawn uniformly from its plausible range
 (:func:`sim.inputs.plausible.plausible_ranges`). Replicate ``r`` lives in world ``r // world_size``: the replicates
 of one world share its numbers and differ only in the yearly noise, so a run can tell the spread of a
 probability across worlds (what we do not know about the numbers) from its Monte Carlo error.
@@ -62,7 +63,11 @@ def drawn(point: Arrays, ranges: dict[str, Range], seed: int, replicates: NDArra
     dimension = {code: i for i, code in enumerate(point.dimensions)}
     proposal = {code: i for i, code in enumerate(point.proposals)}
     has_floor = np.zeros(len(point.proposals), dtype=bool)
+    constants: dict[str, NDArray[np.float64]] = {}
     for column, path in enumerate(paths):
+        if path.startswith(("rules.", "noise.")):  # one of the model's constants
+            constants[path] = values[:, column, None]
+            continue
         kind, code, field, *rest = path.split(".")
         value = values[:, column]
         if kind == "members" and field == "relations":
@@ -82,4 +87,4 @@ def drawn(point: Arrays, ranges: dict[str, Range], seed: int, replicates: NDArra
                                                               fields["ambition"]))
     return replace(point, weights=fields["weights"], outside_options=fields["outside_options"],
                    effects=fields["effects"], gains=fields["gains"], ambition=fields["ambition"],
-                   side_payment=fields["side_payment"], relations=relations, floor=floor)
+                   side_payment=fields["side_payment"], relations=relations, floor=floor, constants=constants)
