@@ -126,9 +126,35 @@ def _parser() -> argparse.ArgumentParser:
                        help="check the sweep and print its points, chunks, estimated memory and time; run and "
                             "write nothing")
 
-    sensitivity = commands.add_parser("sensitivity", help="Sobol or Morris indices of a finished sweep")
+    sensitivity = commands.add_parser(
+        "sensitivity", help="Sobol or Morris indices of a finished sweep, or of the coded numbers in a scenario's run",
+        description="Given a sweep's folder: the Sobol or Morris indices of a finished sweep, written into it. Given a "
+                    "scenario file (YAML): run it once, and attribute each proposal's outcome to the coded numbers its "
+                    "worlds drew (first-order indices from the run itself, no sweep).")
     sensitivity.set_defaults(handler=_sensitivity)
-    sensitivity.add_argument("folder", type=Path, help="the sweep's folder")
+    sensitivity.add_argument("folder", type=Path, metavar="FOLDER_OR_SCENARIO",
+                             help="a finished Sobol or Morris sweep's folder, or a scenario file (.yaml)")
+    sensitivity.add_argument("--replicates", type=int,
+                             help="with a scenario: replicates (default 4,000: 400 worlds of 10, enough for an index "
+                                  "of 0.1 to stand clear of the noise of ~200 numbers; at least 100 worlds)")
+    sensitivity.add_argument("--seed", type=int, help="with a scenario: root seed; default: the scenario's")
+    sensitivity.add_argument("--top", type=int, help="with a scenario: numbers shown per proposal (default 10)")
+    sensitivity.add_argument("--delta", action="store_true",
+                             help="with a scenario: also Borgonovo's delta of the numbers shown (slow: seconds each)")
+    sensitivity.add_argument("--out", type=Path,
+                             help="with a scenario: also write every number's indices (sensitivity_coded.csv) here")
+    sensitivity.add_argument("--force", action="store_true", help="with a scenario: replace --out if sco-sim wrote it")
+
+    fit = commands.add_parser(
+        "fit", help="fit the chosen constants and floors on the historical cases (likelihood over worlds)",
+        description="Weighs plausible worlds by the historical cases and writes the fitted ranges as a configuration's "
+                    "'fitted' block; scores each case held out (docs/validation.md, 'Fitting the constants').")
+    fit.set_defaults(handler=_fit)
+    fit.add_argument("cases", type=Path, nargs="*", help="case files (default: the project's validation/*.yaml)")
+    fit.add_argument("--worlds", type=int, default=1000, help="worlds (default 1000)")
+    fit.add_argument("--world-size", type=int, default=5, help="replicates per world (default 5)")
+    fit.add_argument("--seed", type=int, default=2025, help="the worlds' seed (default 2025)")
+    fit.add_argument("--out", type=Path, help="also write fitted.yaml and cases.csv to this folder (new)")
 
     backtest = commands.add_parser("backtest", help="backtest the decision engine on real decisions (DEU III)")
     backtest.set_defaults(handler=_backtest)
@@ -366,6 +392,13 @@ def _progress(total: int, done: int, quiet: bool) -> Any:
 
 
 def _sensitivity(args: argparse.Namespace) -> int:
+    if args.folder.suffix.lower() in (".yaml", ".yml") or args.folder.is_file():
+        return _sensitivity_coded(args)
+    given = [option for option, value in (("--replicates", args.replicates), ("--seed", args.seed),
+                                          ("--out", args.out), ("--force", args.force or None),
+                                          ("--top", args.top), ("--delta", args.delta or None)) if value is not None]
+    if given:
+        raise UsageError(f"command line: {', '.join(given)}: for a scenario file, not a sweep's folder")
     from .core.files import lock
     from .experiments.sensitivity import analyse
     from .experiments.sweep_folder import open_sweep
@@ -379,6 +412,29 @@ def _sensitivity(args: argparse.Namespace) -> int:
         figures = draw_sweep(args.folder)
     print(text.sensitivity_indices(indices))
     print(f"\nWritten to {written} (bars in {figures[-1]})")
+    return 0
+
+
+def _sensitivity_coded(args: argparse.Namespace) -> int:
+    """``sensitivity SCENARIO``: one run, each proposal's outcome attributed to the coded numbers its worlds drew."""
+    from .core.files import claim
+    from .experiments.sensitivity import CODED_REPLICATES, attribute, write_coded
+    from .inputs.scenario import load_scenario
+    from .outputs import text
+
+    top = 10 if args.top is None else args.top
+    if top < 1:
+        raise UsageError(f"command line: --top: expected a whole number from 1 on, got {top}")
+    replicates = CODED_REPLICATES if args.replicates is None else args.replicates
+    scenario = load_scenario(args.folder, replicates=replicates, seed=args.seed)
+    with contextlib.ExitStack() as held:
+        replacing = held.enter_context(claim(args.out, args.force, args.argv)) if args.out is not None else False
+        result = attribute(scenario, top, args.delta)
+        printed = text.coded_sensitivity(result, top)
+        written = write_coded(args.out, result, printed, args.argv, replacing) if args.out is not None else None
+    print(printed)
+    if written is not None:
+        print(f"\nEvery number's indices written to {written}")
     return 0
 
 
@@ -417,6 +473,17 @@ def _report(args: argparse.Namespace) -> int:
     from .outputs.html import build
 
     print(build(args.folder))
+    return 0
+
+
+def _fit(args: argparse.Namespace) -> int:
+    from .outputs import text
+    from .studies.fit import fit, write
+
+    result = fit(args.cases, args.worlds, args.world_size, args.seed)
+    if args.out is not None:
+        write(result, args.out, args.argv)
+    print(text.fit_report(result, args.out))
     return 0
 
 

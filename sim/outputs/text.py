@@ -7,6 +7,7 @@ should not load the model, pandas or Mesa to do it.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from ..model.tables import Aggregates
     from ..studies.backtest import Backtest
     from ..studies.explain import Explanation
+    from ..studies.fit import Fit
     from ..studies.leave_one_out import LeaveOneOut
     from ..studies.validation import Verdict
 
@@ -264,20 +266,21 @@ def coded_sensitivity(result: CodedSensitivity, top: int) -> str:
              f"{counted(len(result.ranges), 'coded number')} drawn ({result.seconds:.0f} s)"]
     for attribution in result.proposals:
         lines += ["", *_coded_block(attribution, top)]
-    lines += ["", *_CODED_NOTES]
+    constants = any(path.startswith(("rules.", "noise.")) for path in result.ranges)
+    lines += ["", *_CODED_NOTES, _CODED_CONSTANTS[constants]]
     return "\n".join(lines)
 
 
 def _coded_block(a: Attribution, top: int) -> list[str]:
     heading = f"{a.name} ({a.proposal}): P(adopted) {a.p_adopted:.3f}"
     if not a.varies:
-        return [heading, f"    nothing to attribute: its share adopting varies across worlds no more than their "
-                         f"replicates' noise explains (between worlds: {a.worlds.share_parameters:.0%})"]
+        return [heading, "    nothing to attribute: its share adopting varies across worlds no more than their",
+                f"    replicates' noise explains (between worlds: {a.worlds.share_parameters:.0%})"]
     lines = [heading,
              f"    between worlds: {a.worlds.share_parameters:.0%} of the outcome's variance (SD of a world's "
              f"probability {a.worlds.sd_parameters:.3f});",
              f"    of the variance of a world's share adopting, {a.explainable:.0%} is its numbers' (the most the S1 "
-             "can sum to), the rest its replicates' noise"]
+             "can sum to)"]
     with_delta = not np.isnan(a.delta_noise)
     header = (f"    {'rank':>4}  {'number':<50} {'basis':<8} {'range':<14} {'S1 [95% interval]':>22}"
               + (f" {'delta':>13}" if with_delta else ""))
@@ -291,7 +294,7 @@ def _coded_block(a: Attribution, top: int) -> list[str]:
     above = a.numbers[a.numbers.above_floor]
     lines.append(f"    {'':>4}  {f'noise floor ({len(a.dummies)} dummy numbers)':<50} {'':<8} {'':<14} "
                  f"{a.floor:>22.3f}" + (f" {a.delta_noise:>13.3f}" if with_delta else ""))
-    lines.append(f"    {len(above)} numbers above the floor; their S1 sum to {above.S1.sum():.3f}")
+    lines.append(f"    above the floor: {counted(len(above), 'number')}, S1 summing to {above.S1.sum():.3f}")
     return lines
 
 
@@ -305,9 +308,16 @@ _CODED_NOTES = [
     "its interactions with other numbers are not counted). Noise floor: the largest S1 of as many dummy numbers",
     "(pure noise, read by nothing) as there are numbers; a number below it (marked .) cannot be told from noise.",
     "delta (with --delta): Borgonovo's moment-independent index (0 no effect on the distribution, 1 decisive),",
-    "biased upward at a few hundred worlds: the floor's row gives the mean delta of dummy numbers. Not drawn, so",
-    "never listed: the rules (cost of objecting, deference), the noise levels, capabilities, years of accession.",
+    "biased upward at a few hundred worlds (the floor's row: the mean delta of dummy numbers), and understated for",
+    "a number that decides the outcome outright (SALib skips the bins in which every world has the same share).",
 ]
+#: Which numbers never appear, as the worlds draw the model's own constants (rules, noise) or not.
+_CODED_CONSTANTS = {
+    False: "Not drawn, so never listed: the rules (cost of objecting, deference), noise levels, capabilities, "
+           "accessions.",
+    True: "The model's constants (rules., noise.) are drawn and listed like the rest; never listed: capabilities, "
+          "accessions.",
+}
 
 
 def sweep_summary(sweep: Sweep, ran: int, started: float) -> str:
@@ -399,3 +409,40 @@ def _backtest_table(summary: pd.DataFrame) -> str:
     lines += [f"{model:<{width}}  " + "  ".join(f"{row.get(subset, '-'):<24}" for subset in subsets).rstrip()
               for model, row in cells.items()]
     return "\n".join(lines)
+
+
+def fit_report(result: Fit, out: Path | None) -> str:
+    """What ``sco-sim fit`` prints: the fitted ranges beside the plausible ones; each case in-sample and held out."""
+    from ..studies.fit import passes, with_fitted
+
+    single, singles, paths, trajectories = passes(result)
+    lines = [f"Fit on {len(result.held_out)} cases: {result.worlds:,} worlds of {result.world_size} replicates "
+             f"({result.seconds:.0f} s); the fit on every case rests on {result.effective_worlds:.1f} effective worlds",
+             "", f"{'number':<44} {'plausible range':>18} {'fitted (5-95%)':>18}"]
+    for path, (low, high) in result.ranges.items():
+        prior = result.prior[path]
+        lines.append(f"{path:<44} {f'[{prior.low:g}, {prior.high:g}]':>18} {f'[{low:g}, {high:g}]':>18}")
+    lines += ["", f"{'case':<32} {'what happened':<13} {'P in-sample':>11} {'':<5} {'P held out':>10} {'':<5} "
+                  f"{'worlds':>6}"]
+    for held, inside in zip(result.held_out, result.in_sample, strict=True):
+        what = "adopted" if held.case.outcome == "adopted" else "not adopted"
+        lines.append(f"{held.case.id[:32]:<32} {what:<13} {inside.prediction.p:>11.2f} "
+                     f"{'pass' if inside.matched else 'FAIL':<5} {held.prediction.p:>10.2f} "
+                     f"{'pass' if held.matched else 'FAIL':<5} {held.effective_worlds:>6.1f}")
+    lines += ["", f"Held out: {single} of {singles} single-summit cases and {paths} of {trajectories} trajectories "
+                  "match the record (outcome and named stances; each predicted with the weights of the other cases, "
+                  "less those recording the same decision). In-sample: weighted on every case, the case included.",
+              "Not checked here: whether a case could have failed (sco-sim validate searches for that).",
+              "worlds: the effective number of worlds the held-out prediction rests on."]
+    block = {"fitted": with_fitted(result)}
+    lines += ["", "As a configuration's block (configs/base.yaml or a scenario's set:):", "",
+              *("    " + line for line in _yaml(block).splitlines())]
+    if out is not None:
+        lines += ["", f"Written to {out}/ (fitted.yaml, cases.csv)."]
+    return "\n".join(lines)
+
+
+def _yaml(document: Mapping[str, object]) -> str:
+    import yaml
+
+    return str(yaml.safe_dump(document, sort_keys=False, default_flow_style=None))

@@ -317,6 +317,18 @@ def _probability(case: Case, records: list[Record]) -> tuple[float, int, float]:
     return float(np.mean(within)), first.size, float(np.mean(first < case.first - case.within))
 
 
+def event(case: Case, records: list[Record]) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """Per replicate, the event whose share is the case's probability (:func:`_probability`: adopted; adopted at some
+    summit of the span; adopted first within the window), and (an adopted trajectory) adopted first before it."""
+    if not case.trajectory:
+        adopted = np.any([r.status == Status.ADOPTED for r in records], axis=0)
+        return adopted, np.zeros(adopted.shape, dtype=bool)
+    first = _first_years(records)
+    if case.first is None:
+        return ~np.isnan(first), np.zeros(first.shape, dtype=bool)
+    return np.abs(first - case.first) <= case.within, first < case.first - case.within
+
+
 def _first_years(records: list[Record]) -> NDArray[np.float64]:
     """Each replicate's year of first adoption; NaN where it was never adopted."""
     years = np.array([r.year for r in records], dtype=float)
