@@ -19,7 +19,8 @@ def config() -> Configuration:
 
 @pytest.fixture(scope="module")
 def ranges(config):
-    return plausible_ranges(config)
+    """The rule's ranges (the prior); the base's fitted block replaces some of them (tests/test_fit.py)."""
+    return plausible_ranges(config, fitted=False)
 
 
 def coded_numbers(config: Configuration) -> dict[str, float]:

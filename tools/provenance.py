@@ -38,6 +38,7 @@ from sim.inputs.plausible import (
     citation,
     constant_ranges,
     member_ranges,
+    plausible_ranges,
     proposal_ranges,
     quotes_the_brief,
 )
@@ -420,6 +421,14 @@ def configuration_tables(config: Configuration) -> list[str]:
         ((code(path), show(value), drawn.get(path, ""), PARAMETER_SOURCES.get(path, "").strip() or MISSING)
          for path, value in parameters),
     )
+    if config.fitted:
+        prior, used = plausible_ranges(config, fitted=False), plausible_ranges(config)
+        lines += ["", "## Fitted ranges", "",
+                  "The configuration's `fitted` block (written by `sco-sim fit`; docs/validation.md, \"Fitting the "
+                  "constants\"): each replaces its number's plausible range above, so every world draws from it.", ""]
+        lines += table(["path", "value", "plausible range", "fitted range"],
+                       ((code(path), show(prior[path].value), prior[path], used[path])
+                        for path in config.fitted))
     return lines
 
 

@@ -198,7 +198,7 @@ def attribute(scenario: Scenario, top: int = 10, with_delta: bool = False) -> Co
 def _world_size(scenario: Scenario) -> int:
     """The replicates per world; a ConfigError where the numbers are not drawn, or a world has one replicate."""
     size = scenario.world_size
-    if size is None or any(config.noise.parameters != "drawn" for config in scenario.timeline.values()):
+    if size is None or any(config.noise.parameters == "fixed" for config in scenario.timeline.values()):
         raise ConfigError(scenario.path, "noise.parameters",
                           "every replicate reads the coded numbers as written (--fixed-parameters or "
                           "noise.parameters: fixed), so there is nothing to attribute; drop it to draw worlds")

@@ -14,7 +14,7 @@ from pathlib import Path
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..core.engine import Procedure, Terms
 from ..core.errors import ConfigError
@@ -174,16 +174,17 @@ class Noise(Strict):
     """What the model does not know: the coded numbers' readings, members' priorities, their judgement.
 
     ``parameters``: ``drawn``, each world of ``world_size`` replicates reads every coded number at its own point of
-    the number's plausible range (:mod:`sim.inputs.plausible`); ``fixed``, every replicate uses the numbers as
-    written (the point calibration). ``weights`` and ``judgement`` scale the yearly wobble of members' priorities
-    and their misjudgement of a proposal's benefit; ``persistence`` is the yearly AR(1) coefficient of both (0: a
-    fresh draw each summit; 1: drawn once and kept).
+    the number's plausible range (:mod:`sim.inputs.plausible`; its fitted range, where the configuration's
+    ``fitted`` gives one); ``prior``, the same from the plausible ranges alone (what a fit starts from); ``fixed``,
+    every replicate uses the numbers as written (the point calibration). ``weights`` and ``judgement`` scale the
+    yearly wobble of members' priorities and their misjudgement of a proposal's benefit; ``persistence`` is the
+    yearly AR(1) coefficient of both (0: a fresh draw each summit; 1: drawn once and kept).
     """
 
     weights: Annotated[float, Field(ge=0.0, le=1.0)] = 0.1
     judgement: Annotated[float, Field(ge=0.0, le=1.0)] = 0.05
     persistence: Unit = 0.9
-    parameters: Literal["drawn", "fixed"] = "drawn"
+    parameters: Literal["drawn", "prior", "fixed"] = "drawn"
     world_size: Annotated[int, Field(ge=1, le=10_000)] = 10
 
 
@@ -195,9 +196,32 @@ class Configuration(Strict):
     proposals: dict[Code, Proposal]
     rules: Rules = Rules()
     noise: Noise = Noise()
-    #: Fitted plausible ranges, [low, high] by dotted path (``rules.objection_cost``,
-    #: ``proposals.sco_bank.min_ambition``): they replace the rule of :mod:`sim.inputs.plausible` for those numbers.
+    #: Fitted plausible ranges, [low, high] by the number's path, written nested as the configuration is
+    #: (``rules: {objection_cost: [0.06, 0.19]}``) or with dotted keys (``rules.objection_cost: [...]``); held by
+    #: dotted path. They replace the rule of :mod:`sim.inputs.plausible` for those numbers.
     fitted: dict[str, Annotated[list[float], Field(min_length=2, max_length=2)]] = {}
+
+    @field_validator("fitted", mode="before")
+    @classmethod
+    def _by_path(cls, value: Any) -> Any:
+        """The fitted ranges by dotted path, however nested they were written (a scenario's ``set`` merges into the
+        base's block key by key, which nests dotted keys)."""
+        if not isinstance(value, dict):
+            return value
+        flat: dict[str, Any] = {}
+
+        def walk(node: dict[str, Any], prefix: str) -> None:
+            for key, item in node.items():
+                path = f"{prefix}.{key}" if prefix else str(key)
+                if isinstance(item, dict):
+                    walk(item, path)
+                elif path in flat:
+                    raise ValueError(f"{path}: given twice")
+                else:
+                    flat[path] = item
+
+        walk(value, "")
+        return flat
 
     @model_validator(mode="after")
     def _references_exist(self) -> Configuration:

@@ -213,17 +213,18 @@ def constant_ranges(config: Configuration) -> dict[str, Range]:
     return found
 
 
-def plausible_ranges(config: Configuration) -> dict[str, Range]:
+def plausible_ranges(config: Configuration, fitted: bool = True) -> dict[str, Range]:
     """Every coded number of ``config`` with its plausible range, by dotted path (``members.russia.weights.economic``,
     ``proposals.free_trade_zone.min_ambition``), members first, in the order of the configuration, then the model's
-    constants (``rules.objection_cost``). A range the configuration's ``fitted`` block gives replaces the rule's,
-    while the number's value lies inside it (an event that moves the number out of it brings the rule back)."""
+    constants (``rules.objection_cost``). With ``fitted``, a range the configuration's ``fitted`` block gives replaces
+    the rule's, while the number's value lies inside it (an event that moves the number out of it brings the rule
+    back); without, the rule's ranges alone (the prior a fit starts from)."""
     found = {f"members.{code}.{path}": found for code, member in config.members.items()
              for path, found in member_ranges(member).items()}
     found |= {f"proposals.{code}.{path}": found for code, proposal in config.proposals.items()
               for path, found in proposal_ranges(proposal).items()}
     found |= constant_ranges(config)
-    for path, (low, high) in config.fitted.items():
+    for path, (low, high) in (config.fitted if fitted else {}).items():
         if path in found and low <= found[path].value <= high:
             found[path] = Range(found[path].value, low, high, "fitted")
     return found

@@ -105,7 +105,7 @@ class Scenario:
         """Replicates per world where each world draws its own coded numbers (``noise.parameters: drawn``, as in
         force in the first year); None where every replicate reads them as written."""
         noise = self.configuration(self.start).noise
-        return noise.world_size if noise.parameters == "drawn" else None
+        return None if noise.parameters == "fixed" else noise.world_size
 
     @property
     def member_names(self) -> dict[str, str]:

@@ -102,9 +102,9 @@ class SCOModel(mesa.Model):
         known = tuple(self.agents.get("code"))
         actors = known + tuple(code for code in config.members if code not in known)
         self.arrays: Arrays = to_arrays(config, actors)
-        if config.noise.parameters == "drawn":
-            self.arrays = drawn(self.arrays, plausible_ranges(config), self.seed, self.replicates,
-                                config.noise.world_size)
+        if config.noise.parameters != "fixed":
+            ranges = plausible_ranges(config, fitted=config.noise.parameters == "drawn")
+            self.arrays = drawn(self.arrays, ranges, self.seed, self.replicates, config.noise.world_size)
         weights = self.arrays.weights.transpose(1, 0, 2)  # (N, W, D)
         for agent, own in zip(self.agents, weights[:len(known)], strict=True):
             agent.take_on(config.members[agent.code], own)

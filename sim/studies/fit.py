@@ -30,6 +30,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -53,7 +54,7 @@ WORLDS, WORLD_SIZE = 1000, 5
 MAX_WORLDS, MAX_WORLD_SIZE = 100_000, 1000
 #: The fit draws from the plausible ranges, not from an earlier fit's (which the configuration may hold): a fit
 #: that started from ranges fitted on the same cases would count them twice.
-PRIOR: dict[str, dict[str, list[float]]] = {"fitted": {}}
+PRIOR = {"noise.parameters": "prior"}
 #: The seed of the fit's worlds (every case is run under it).
 SEED = 2025
 #: The fitted range: from this weighted quantile of a number's value to one minus it.
@@ -195,8 +196,8 @@ def _fitted_numbers(cases: list[tuple[Case, Path]]) -> dict[str, Range]:
     """The numbers the fit gives ranges to: the model's constants and every floor, as the first case's scenario
     configures them in its first year (the base configuration's numbers: no event moves them)."""
     case, file = cases[0]
-    config = prepare(case.model_copy(update={"set": case.set | PRIOR}), file).configuration(case.years[0])
-    ranges = plausible_ranges(config)
+    config = prepare(case, file).configuration(case.years[0])
+    ranges = plausible_ranges(config, fitted=False)
     return {path: found for path, found in ranges.items()
             if (path in CONSTANTS or path.endswith(".min_ambition")) and found.width > 0}
 
@@ -217,9 +218,16 @@ def _weighted_interval(values: NDArray[np.float64], weights: NDArray[np.float64]
     return round(float(low), 4), round(float(high), 4)
 
 
-def with_fitted(fit: Fit) -> dict[str, list[float]]:
-    """The fit as a configuration's ``fitted`` block."""
-    return {path: [low, high] for path, (low, high) in fit.ranges.items()}
+def with_fitted(fit: Fit) -> dict[str, Any]:
+    """The fit as a configuration's ``fitted`` block, nested as the configuration is."""
+    block: dict[str, Any] = {}
+    for path, (low, high) in fit.ranges.items():
+        *parents, name = path.split(".")
+        node = block
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[name] = [low, high]
+    return block
 
 
 def passes(fit: Fit) -> tuple[int, int, int, int]:
