@@ -36,7 +36,7 @@ def measure(path: Path, overrides: dict, replicates: int) -> dict[str, tuple[flo
     """Per proposal: P(adopted), its interval, and the most frequent objector with its share."""
     scenario = load_scenario(path, overrides=overrides, replicates=replicates)
     config = scenario.configuration(scenario.start)
-    result = aggregate(simulate(scenario), {})
+    result = aggregate(simulate(scenario), {}, scenario.world_size)
     out = {}
     for row in result.summary.itertuples():
         mine = result.stances[result.stances.proposal == row.proposal].sort_values("objected", ascending=False)
