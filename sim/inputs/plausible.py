@@ -37,12 +37,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, cast, get_args, get_origin
 
 import annotated_types
 
-from .configuration import Configuration, Member, Proposal, Relation
+from .configuration import Configuration, Member, Noise, Proposal, Relation, Rules
 
 #: The project's fixed scale of readings (docs/validation.md, "Calibration procedure").
 SCALE = (0.1, 0.3, 0.5, 0.7, 0.9)
@@ -85,6 +86,7 @@ DATA_SOURCES = ("NMC v6.0",)
 MISSING = "MISSING"
 
 
+@lru_cache(maxsize=4096)
 def quotes_the_brief(source: str) -> bool:
     """True if ``source`` cites the brief by section and quotes a passage, and does not call its number a choice.
 
@@ -208,7 +210,7 @@ def constant_ranges(config: Configuration) -> dict[str, Range]:
         block, field = path.split(".")
         value = float(getattr(getattr(config, block), field))
         low, high = (value / half, value * half) if kind == "factor" else (value - half, value + half)
-        valid = bounds(type(getattr(config, block)), field)
+        valid = bounds(Rules if block == "rules" else Noise, field)
         found[path] = Range(value, round(max(valid[0], low), 6), round(min(valid[1], high), 6), "choice")
     return found
 
