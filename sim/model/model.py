@@ -98,7 +98,6 @@ class SCOModel(mesa.Model):
         self.config = config
         self.rules = config.rules
         self.beliefs: dict[str, Belief] = {}  # a new configuration is a new situation: sponsors start afresh
-        self.noise = config.noise
         known = tuple(self.agents.get("code"))
         actors = known + tuple(code for code in config.members if code not in known)
         self.arrays: Arrays = to_arrays(config, actors)

@@ -57,7 +57,6 @@ def drawn(point: Arrays, ranges: dict[str, Range], seed: int, replicates: NDArra
     fields = {name: spread(getattr(point, name))
               for name in ("weights", "outside_options", "effects", "gains", "ambition", "side_payment")}
     relations = {kind: spread(matrix) for kind, matrix in point.relations.items()}
-    written_floor = spread(point.floor)
     floor = spread(point.floor)
     member = {code: i for i, code in enumerate(point.actors)}
     dimension = {code: i for i, code in enumerate(point.dimensions)}
@@ -83,8 +82,7 @@ def drawn(point: Arrays, ranges: dict[str, Range], seed: int, replicates: NDArra
             fields[field][:, proposal[code]] = value
     # a proposal without a floor of its own is not bargained down: its floor is its (drawn) ambition
     no_floor = (point.floor[0] == point.ambition[0]) & ~has_floor
-    floor = np.where(no_floor, fields["ambition"], np.minimum(np.where(has_floor, floor, written_floor),
-                                                              fields["ambition"]))
+    floor = np.where(no_floor, fields["ambition"], np.minimum(floor, fields["ambition"]))
     return replace(point, weights=fields["weights"], outside_options=fields["outside_options"],
                    effects=fields["effects"], gains=fields["gains"], ambition=fields["ambition"],
                    side_payment=fields["side_payment"], relations=relations, floor=floor, constants=constants)

@@ -110,7 +110,7 @@ def fit(paths: list[Path], worlds: int = WORLDS, world_size: int = WORLD_SIZE, s
     if not 0 <= seed < SEED_LIMIT:
         raise ConfigError("command line", "--seed", f"expected a whole number from 0 to 2**63-1, got {seed}")
     cases = collect_cases(paths)
-    runs = [run_case(case, file, worlds, world_size, seed) for case, file in cases]
+    runs = [run_in_worlds(case, file, worlds, world_size, seed) for case, file in cases]
     loglik = np.stack([np.log(run.likelihood) for run in runs])  # (cases, W)
     everything = _weights(loglik.sum(axis=0))
     in_sample = [_predict(run, everything) for run in runs]
@@ -125,7 +125,7 @@ def fit(paths: list[Path], worlds: int = WORLDS, world_size: int = WORLD_SIZE, s
                time.monotonic() - started)
 
 
-def run_case(case: Case, file: Path, worlds: int, world_size: int, seed: int) -> CaseRun:
+def run_in_worlds(case: Case, file: Path, worlds: int, world_size: int, seed: int) -> CaseRun:
     """The case in every world: each world's probability of what happened, and its members' stances."""
     drawn = case.model_copy(update={"seed": seed, "set": case.set | {"noise.world_size": world_size, **PRIOR}})
     scenario = prepare(drawn, file, worlds * world_size)

@@ -310,11 +310,8 @@ def _probability(case: Case, records: list[Record]) -> tuple[float, int, float]:
         adopted = np.concatenate([r.status == Status.ADOPTED for r in records])
         n = max(int(decided.sum()), 1)
         return float(adopted.sum() / n), n, 0.0
-    first = _first_years(records)
-    if case.first is None:
-        return float(np.mean(~np.isnan(first))), first.size, 0.0
-    within = np.abs(first - case.first) <= case.within  # NaN compares False
-    return float(np.mean(within)), first.size, float(np.mean(first < case.first - case.within))
+    happens, before = event(case, records)
+    return float(np.mean(happens)), happens.size, float(np.mean(before))
 
 
 def event(case: Case, records: list[Record]) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
@@ -326,7 +323,7 @@ def event(case: Case, records: list[Record]) -> tuple[NDArray[np.bool_], NDArray
     first = _first_years(records)
     if case.first is None:
         return ~np.isnan(first), np.zeros(first.shape, dtype=bool)
-    return np.abs(first - case.first) <= case.within, first < case.first - case.within
+    return np.abs(first - case.first) <= case.within, first < case.first - case.within  # NaN compares False
 
 
 def _first_years(records: list[Record]) -> NDArray[np.float64]:
