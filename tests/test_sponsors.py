@@ -71,7 +71,7 @@ def test_a_sponsor_that_meets_the_same_objection_twice_lowers_its_offer_or_does_
     model, beliefs = _model_years(path, range(2018, 2022))
     records = {r.year: r for r in model.records}
     first, second, third = records[2018], records[2019], records[2020]
-    ambition = model.arrays.ambition[:, model.arrays.proposals.index("free_trade_zone")]
+    ambition = model.arrays.per_replicate(model.arrays.ambition)[:, model.arrays.proposals.index("free_trade_zone")]
     same = ((first.status == Status.BLOCKED) & (second.status == Status.BLOCKED)
             & (objector_bits(first.stance) == objector_bits(second.stance)))
     assert same.sum() > 20  # the situation arises often enough to be tested

@@ -57,7 +57,8 @@ def test_a_world_reads_every_number_inside_its_range_and_its_replicates_share_it
     arrays = drawn(point, ranges, 9, replicates, world_size=10)
     i, d = point.actors.index("russia"), point.dimensions.index("economic")
     found = ranges["members.russia.weights.economic"]
-    values = arrays.weights[:, i, d]
+    assert arrays.weights.shape[0] == 3 and arrays.world.tolist() == [0] * 10 + [1] * 10 + [2] * 10  # stored per world
+    values = arrays.per_replicate(arrays.weights)[:, i, d]
     assert ((values >= found.low) & (values <= found.high)).all()
     assert len(set(values[:10])) == 1 and len(set(values)) == 3  # three worlds of ten replicates
     assert (arrays.floor <= arrays.ambition + 1e-12).all()
@@ -73,7 +74,8 @@ def test_a_world_keeps_its_quantile_when_a_number_moves():
         config = early.configuration(year)
         found = plausible_ranges(config)[paths[0]]
         arrays = drawn(to_arrays(config), plausible_ranges(config), 3, np.arange(100), 10)
-        value = arrays.relations["dependence"][:, arrays.actors.index("russia"), arrays.actors.index("china")]
+        dependence = arrays.per_replicate(arrays.relations["dependence"])
+        value = dependence[:, arrays.actors.index("russia"), arrays.actors.index("china")]
         assert np.allclose((value - found.low) / found.width, quantiles(3, paths, worlds)[:, 0])
 
 
@@ -207,7 +209,7 @@ def test_worlds_draw_the_models_constants_and_a_fitted_range_replaces_the_rule(w
     assert ranges["rules.objection_cost"].low == pytest.approx(0.05)  # half to twice 0.1
     assert ranges["noise.persistence"].high == 1.0  # 0.9 + 0.2, clipped
     arrays = drawn(to_arrays(config), ranges, 1, np.arange(200), 10)
-    cost = arrays.constants["rules.objection_cost"]
+    cost = arrays.constant("rules.objection_cost", 0.1)
     assert cost.shape == (200, 1) and 0.05 <= cost.min() < cost.max() <= 0.2
     fitted = load_scenario(write_scenario(name="fitted", set={"fitted": {"rules.objection_cost": [0.08, 0.12]}}))
     narrow = plausible_ranges(fitted.configuration(2015))["rules.objection_cost"]

@@ -17,8 +17,8 @@ class MemberAgent(mesa.Agent):
     """A state in the SCO's orbit: a member that votes, or an observer or partner that does not.
 
     Its state carries a leading replicate axis: ``weights`` is (R, D), this year's interest weights
-    in each replicate (they wobble around ``base_weights``, (W, D): the configured weights as each replicate's
-    world reads them, W = 1 where all read them as written), ``drift`` is (R, D), the standardised wobble, which
+    in each replicate (they wobble around ``base_weights``, (1 or R, D): the configured weights as each replicate's
+    world reads them, 1 where all read them as written), ``drift`` is (R, D), the standardised wobble, which
     persists from year to year as an AR(1) process, and ``admitted_from`` is (R,), the year from which a
     membership proposal adopted during the run lets it vote in that replicate.
     """

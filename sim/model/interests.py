@@ -33,8 +33,9 @@ class Arrays:
     """The arrays of one configuration, indexed by actor (N), dimension (D) and proposal (P).
 
     Every coded number carries a leading *world* axis ``W``: 1 where every replicate reads the numbers as written
-    (the point calibration, :func:`to_arrays`), R where each replicate's world has its own reading of them
-    (:func:`sim.model.worlds.drawn`). Capability, read from a data set, has none.
+    (the point calibration, :func:`to_arrays`), one row per world where each world has its own reading of them
+    (:func:`sim.model.worlds.drawn`); then ``world`` gives each replicate's row, and :meth:`per_replicate` reads an
+    array replicate by replicate. Capability, read from a data set, has none.
     """
 
     actors: tuple[str, ...]
@@ -52,10 +53,18 @@ class Arrays:
     #: the model's constants each world reads for itself (``rules.objection_cost`` -> (W, 1)); none where every
     #: replicate reads the configuration's
     constants: dict[str, NDArray[np.float64]] = field(default_factory=dict)
+    #: each replicate's row of the world axis (R,); None where every replicate reads the numbers as written
+    world: NDArray[np.intp] | None = None
+
+    def per_replicate(self, array: NDArray[np.float64]) -> NDArray[np.float64]:
+        """``array`` (world axis first) read in each replicate's world: (R, ...), or as it is where all share one."""
+        return array if self.world is None else array[self.world]
 
     def constant(self, path: str, written: float) -> NDArray[np.float64] | float:
-        """A constant of the model, ``written`` in the configuration, as each world reads it: (W, 1), or one number."""
-        return self.constants.get(path, written)
+        """A constant of the model, ``written`` in the configuration, as each replicate's world reads it: (R, 1), or
+        one number."""
+        drawn = self.constants.get(path)
+        return written if drawn is None else self.per_replicate(drawn)
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -64,8 +73,8 @@ class Arrays:
 
     @property
     def shared(self) -> bool:
-        """Whether every replicate reads the same numbers (a world axis of 1)."""
-        return bool(self.weights.shape[0] == 1)
+        """Whether every replicate reads the numbers as written (a world axis of 1)."""
+        return self.world is None
 
 
 def to_arrays(config: Configuration, actors: tuple[str, ...] | None = None) -> Arrays:
@@ -144,7 +153,7 @@ class Loadings:
     """A proposal's per-member loadings, so that benefit and cost are matrix products with the weights.
 
     With w+ = max(w, 0) and w- = max(-w, 0): benefit = w+ . gain_up + w- . gain_down (+ influence and
-    relations), cost = w+ . loss_up + w- . loss_down (+ ...), each a (W, N, D) array; this is the sum of the
+    relations), cost = w+ . loss_up + w- . loss_down (+ ...), each a (1 or R, N, D) array; this is the sum of the
     positive and the negative contributions of :func:`contributions`, without building them.
     """
 
@@ -152,12 +161,13 @@ class Loadings:
     loss_up: NDArray[np.float64]  # negative effects
     gain_down: NDArray[np.float64]  # negative effects met by negative weights, discounted
     loss_down: NDArray[np.float64]  # positive effects met by negative weights
-    own_gain: NDArray[np.float64]  # (W, N) each member's own relative gain
-    relational: NDArray[np.float64]  # (K, W, N) each kind of relation's value of the others' gains
+    own_gain: NDArray[np.float64]  # (1 or R, N) each member's own relative gain
+    relational: NDArray[np.float64]  # (K, 1 or R, N) each kind of relation's value of the others' gains
 
 
 def loadings(arrays: Arrays, proposal: int, rows: NDArray[np.intp]) -> Loadings:
-    """The loadings of ``proposal`` for the members at ``rows``, in every world of ``arrays``."""
+    """The loadings of ``proposal`` for the members at ``rows``, in every replicate's world (a leading axis of 1 where
+    all read the numbers as written, else R: computed once per world, then read per replicate)."""
     effect = arrays.effects[:, proposal].copy()  # (W, D)
     effect[:, arrays.dimensions.index(INFLUENCE)] = 0.0
     keep = 1.0 - arrays.outside_options[:, rows]  # (W, n, D)
@@ -169,12 +179,14 @@ def loadings(arrays: Arrays, proposal: int, rows: NDArray[np.intp]) -> Loadings:
     else:
         relational = np.stack([sign * np.einsum("wnm,wm->wn", arrays.relations[kind][:, rows], gain)
                                for kind, sign in GAIN_RELATIONS.items()])
-    return Loadings(up * keep, np.broadcast_to(down, keep.shape).copy(), down * keep,
-                    np.broadcast_to(up, keep.shape).copy(), gain[:, rows].copy(), relational)
+    each = arrays.per_replicate
+    return Loadings(each(up * keep), each(np.broadcast_to(down, keep.shape)).copy(), each(down * keep),
+                    each(np.broadcast_to(up, keep.shape)).copy(), each(gain[:, rows]).copy(),
+                    relational if arrays.shared else relational[:, arrays.world])
 
 
 def _dot(weights: NDArray[np.float64], loading: NDArray[np.float64]) -> NDArray[np.float64]:
-    """(R, N): each member's weights (N, R, D) dotted with its loading (W, N, D) of its replicate's world."""
+    """(R, N): each member's weights (N, R, D) dotted with its loading (1 or R, N, D) in its replicate's world."""
     if loading.shape[0] == 1:  # batched matrix products, as the point calibration has always computed them
         product: NDArray[np.float64] = np.matmul(weights, loading[0][:, :, None])[..., 0].T
     else:
@@ -211,9 +223,9 @@ def tolerance(
     arrays: Arrays, sponsor: int, objection_cost: NDArray[np.float64] | float, deference: NDArray[np.float64] | float,
     rows: NDArray[np.intp] | None = None
 ) -> NDArray[np.float64]:
-    """Each member's cost of objecting, (W, N): the base cost, plus deference to a sponsor it depends on.
+    """Each member's cost of objecting, (1 or R, N): the base cost, plus deference to a sponsor it depends on.
 
-    ``sponsor`` and ``rows`` index ``arrays.actors``.
+    ``sponsor`` and ``rows`` index ``arrays.actors``; the constants are one number or one per replicate (R, 1).
     """
-    dependence = arrays.relations["dependence"][:, :, sponsor]
+    dependence = arrays.per_replicate(arrays.relations["dependence"][:, :, sponsor])
     return objection_cost + deference * (dependence if rows is None else dependence[:, rows])

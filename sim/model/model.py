@@ -104,7 +104,7 @@ class SCOModel(mesa.Model):
         if config.noise.parameters != "fixed":
             ranges = plausible_ranges(config, fitted=config.noise.parameters == "drawn")
             self.arrays = drawn(self.arrays, ranges, self.seed, self.replicates, config.noise.world_size)
-        weights = self.arrays.weights.transpose(1, 0, 2)  # (N, W, D)
+        weights = self.arrays.per_replicate(self.arrays.weights).transpose(1, 0, 2)  # (N, 1 or R, D)
         for agent, own in zip(self.agents, weights[:len(known)], strict=True):
             agent.take_on(config.members[agent.code], own)
         for code, own in zip(actors[len(known):], weights[len(known):], strict=True):
@@ -122,6 +122,8 @@ class SCOModel(mesa.Model):
         self.decider_codes: tuple[str, ...] = tuple(self.deciders.get("code"))
         self.rows = np.array([actors.index(code) for code in self.decider_codes], dtype=np.intp)
         self._loadings: dict[str, Loadings] = {}  # per proposal, for the configuration and deciders in force
+        self._constants: dict[str, NDArray[np.float64] | float] = {}  # per path, for the configuration in force
+        self._tolerances: dict[int, NDArray[np.float64]] = {}  # per sponsor, for the configuration and deciders
 
     def _in_play(self, config: Configuration) -> set[str]:
         """The proposals that can come up: the agenda and, transitively, what they link to."""
@@ -193,25 +195,29 @@ class SCOModel(mesa.Model):
         terms = proposal.terms(self.decider_codes.index(proposal.sponsor), self.rules.min_participants)
         if self.arrays.shared:
             return terms
-        p = self.arrays.proposals.index(code)
-        return replace(terms, ambition=self.arrays.ambition[:, p], min_ambition=self.arrays.floor[:, p],
-                       side_payment=self.arrays.side_payment[:, p])
+        p, each = self.arrays.proposals.index(code), self.arrays.per_replicate
+        return replace(terms, ambition=each(self.arrays.ambition[:, p]), min_ambition=each(self.arrays.floor[:, p]),
+                       side_payment=each(self.arrays.side_payment[:, p]))
 
     def _ambition(self, code: str) -> float | NDArray[np.float64]:
         """The ambition ``code`` is tabled at, in each replicate's world."""
         return self._terms(code).ambition
 
     def _tolerance(self, sponsor: int) -> NDArray[np.float64]:
-        """Each decider's cost of objecting to a proposal of the decider ``sponsor``, (W, N)."""
-        sponsor_row = int(self.rows[sponsor])
-        return tolerance(self.arrays, sponsor_row, self.constant("rules.objection_cost"),
-                         self.constant("rules.deference"), self.rows)
+        """Each decider's cost of objecting to a proposal of the decider ``sponsor``, (1 or R, N)."""
+        if sponsor not in self._tolerances:
+            self._tolerances[sponsor] = tolerance(self.arrays, int(self.rows[sponsor]),
+                                                  self.constant("rules.objection_cost"),
+                                                  self.constant("rules.deference"), self.rows)
+        return self._tolerances[sponsor]
 
     def constant(self, path: str) -> NDArray[np.float64] | float:
         """A constant of the model (``noise.persistence``) as each replicate's world reads it: (R, 1) where worlds
         draw it, else the configuration's number."""
-        block, field = path.split(".")
-        return self.arrays.constant(path, float(getattr(getattr(self.config, block), field)))
+        if path not in self._constants:
+            block, field = path.split(".")
+            self._constants[path] = self.arrays.constant(path, float(getattr(getattr(self.config, block), field)))
+        return self._constants[path]
 
     def _pending(self, code: str, voters: NDArray[np.bool_]) -> NDArray[np.bool_]:
         """Replicates in which the proposal is still to be decided (not in force; candidates not yet in)."""

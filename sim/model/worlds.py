@@ -40,16 +40,19 @@ def quantiles(seed: int, paths: tuple[str, ...], worlds: NDArray[np.integer]) ->
 
 def drawn(point: Arrays, ranges: dict[str, Range], seed: int, replicates: NDArray[np.integer],
           world_size: int) -> Arrays:
-    """``point`` (the numbers as written, a world axis of 1) read in the world of each replicate: a world axis of R.
+    """``point`` (the numbers as written, a world axis of 1) read in the worlds of ``replicates``: a world axis of
+    one row per distinct world, and ``world``, each replicate's row (the replicates of a world share its numbers, so
+    they are drawn and stored once per world, not once per replicate).
 
     Only numbers whose range has a width are drawn; the others keep their value in every world. A floor drawn
     above its proposal's drawn ambition is lowered to it (the sponsor never tables less than its floor).
     """
     paths = tuple(path for path, found in ranges.items() if found.width > 0)
-    n = len(replicates)
+    worlds, row = np.unique(world_of(replicates, world_size), return_inverse=True)
+    n = len(worlds)
     low = np.array([ranges[path].low for path in paths])
     width = np.array([ranges[path].width for path in paths])
-    values = low + quantiles(seed, paths, world_of(replicates, world_size)) * width  # (R, paths)
+    values = low + quantiles(seed, paths, worlds) * width  # (worlds, paths)
 
     def spread(array: NDArray[np.float64]) -> NDArray[np.float64]:
         return np.repeat(array, n, axis=0)
@@ -85,4 +88,5 @@ def drawn(point: Arrays, ranges: dict[str, Range], seed: int, replicates: NDArra
     floor = np.where(no_floor, fields["ambition"], np.minimum(floor, fields["ambition"]))
     return replace(point, weights=fields["weights"], outside_options=fields["outside_options"],
                    effects=fields["effects"], gains=fields["gains"], ambition=fields["ambition"],
-                   side_payment=fields["side_payment"], relations=relations, floor=floor, constants=constants)
+                   side_payment=fields["side_payment"], relations=relations, floor=floor, constants=constants,
+                   world=row.astype(np.intp))
