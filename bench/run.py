@@ -28,15 +28,20 @@ import numpy_kernel  # noqa: E402
 from mesa.batchrunner import batch_run  # noqa: E402
 
 from sim.core.records import Status  # noqa: E402
+from sim.inputs.plausible import plausible_ranges  # noqa: E402
 from sim.inputs.scenario import load_scenario  # noqa: E402
+from sim.model.interests import to_arrays  # noqa: E402
 from sim.model.model import SCOModel  # noqa: E402
 from sim.model.runner import simulate  # noqa: E402
+from sim.model.worlds import drawn  # noqa: E402
 
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
-#: The model the plain-numpy kernel implements: the one before issue 17 (numbers as written, fresh noise each summit,
-#: a sponsor that always tables). The model of issue 17 is not yet benchmarked against a kernel of its own.
+#: The model before issue 17 (numbers as written, fresh noise each summit, a sponsor that always tables), which
+#: ``numpy_kernel.run_point`` implements; the default model (drawn worlds, persistence, learning sponsors) is the
+#: headline one, against ``numpy_kernel.run``.
 POINT_MODEL = {"fixed_parameters": True,
                "overrides": {"noise.persistence": 0.0, "rules.sponsor_learns": False}}
+MODELS = {"default": ({}, numpy_kernel.run), "point": (POINT_MODEL, numpy_kernel.run_point)}
 
 
 def say(name: str, value: object) -> None:
@@ -52,7 +57,7 @@ class OneReplicate(SCOModel):
     """The same model, one replicate per instance, as `mesa.batch_run` expects (a DataCollector at
     the end)."""
 
-    def __init__(self, replicate: int = 0, rng: object = None) -> None:
+    def __init__(self, replicate: int = 0, rng: object = None) -> None:  # the default model
         super().__init__(_SCENARIO, replicates=[replicate])
         reporters = {code: (lambda m, c=code: bool(m.in_force[c][0])) for code in _SCENARIO.agenda}
         self.datacollector = mesa.DataCollector(model_reporters=reporters)
@@ -63,12 +68,13 @@ class OneReplicate(SCOModel):
             self.datacollector.collect(self)
 
 
-_SCENARIO = load_scenario(BASELINE, **POINT_MODEL)
+_SCENARIO = load_scenario(BASELINE)
 
 
 def against_batch_run(runs: int) -> None:
-    """Throughput against mesa.batch_run running one replicate per model instance, and the same outcomes."""
-    scenario = load_scenario(BASELINE, replicates=runs, **POINT_MODEL)
+    """Throughput against mesa.batch_run running one replicate per model instance (each drawing its own world), and
+    the same outcomes, on the default model."""
+    scenario = load_scenario(BASELINE, replicates=runs)
     start = time.perf_counter()
     ours = adopted_by_end(simulate(scenario), scenario.agenda)
     ours_seconds = time.perf_counter() - start
@@ -87,28 +93,61 @@ def against_batch_run(runs: int) -> None:
         say(f"p_adopted[{code}] (vectorised / batch_run)", f"{ours[code].mean():.3f} / {theirs[code].mean():.3f}")
 
 
-def against_numpy(replicates: int) -> None:
-    """Time per run against the plain-numpy kernel, on the same work, and the same outcome statistics."""
-    scenario = load_scenario(BASELINE, replicates=replicates, **POINT_MODEL)
-    numpy_kernel.run(scenario, 100)  # warm up both
-    simulate(load_scenario(BASELINE, replicates=100, **POINT_MODEL))
-    timings = {"numpy": [], "sim": []}
+def against_numpy(replicates: int) -> float:
+    """Time per run against a plain-numpy kernel of the same model, on the same work, and the same outcome statistics:
+    the default model (headline figures) and the model before issue 17 (suffix ``[model=point]``). Both sides see the
+    same worlds (the scenario's seed) and draw their yearly noise apart, so the probabilities agree in distribution:
+    the difference is given in standard errors of two independent samples of ``replicates``. Returns sim's runs per
+    second on the default model."""
+    rates = {}
+    for model, (options, kernel) in MODELS.items():
+        suffix = "" if model == "default" else f"[model={model}]"
+        scenario = load_scenario(BASELINE, replicates=replicates, **options)
+        kernel(load_scenario(BASELINE, replicates=100, **options), 100)  # warm up both
+        simulate(load_scenario(BASELINE, replicates=100, **options))
+        timings: dict[str, list[float]] = {"numpy": [], "sim": []}
+        for _ in range(3):
+            start = time.perf_counter()
+            plain = kernel(scenario, replicates, seed=1)
+            timings["numpy"].append(time.perf_counter() - start)
+            start = time.perf_counter()
+            ours = adopted_by_end(simulate(scenario), scenario.agenda)
+            timings["sim"].append(time.perf_counter() - start)
+        best = {k: min(v) for k, v in timings.items()}
+        say(f"numpy_kernel_runs_per_second{suffix}", f"{replicates / best['numpy']:.0f}")
+        rates[model] = replicates / best["sim"]
+        say(f"sim_runs_per_second{suffix}", f"{rates[model]:.0f}")
+        say(f"slowdown_vs_numpy_kernel{suffix}", f"{best['sim'] / best['numpy']:.2f}")
+        for code in scenario.agenda:
+            p, q = ours[code].mean(), plain[code].mean()
+            se = np.sqrt(p * (1 - p) / replicates + q * (1 - q) / replicates)
+            say(f"p_adopted[{code}]{suffix} (sim / numpy kernel)",
+                f"{p:.3f} / {q:.3f} (difference {abs(p - q) / max(se, 1e-12):.1f} standard errors)")
+    return rates["default"]
+
+
+def parameter_draws(replicates: int) -> None:
+    """What drawing each world's parameters costs: the draws of every configuration of the default scenario alone
+    (:func:`sim.model.worlds.drawn`), as a share of a whole run, and a whole run of drawn worlds against the same run
+    with the numbers as written (``--fixed-parameters``), best of three each."""
+    scenario = load_scenario(BASELINE, replicates=replicates)
+    fixed = load_scenario(BASELINE, replicates=replicates, fixed_parameters=True)
+    configurations = list({id(config): config for config in scenario.timeline.values()}.values())
+    simulate(load_scenario(BASELINE, replicates=100))  # warm up
+    seconds: dict[str, list[float]] = {"draws": [], "drawn": [], "fixed": []}
     for _ in range(3):
         start = time.perf_counter()
-        plain = numpy_kernel.run(scenario, replicates, seed=1)
-        timings["numpy"].append(time.perf_counter() - start)
-        start = time.perf_counter()
-        ours = adopted_by_end(simulate(scenario), scenario.agenda)
-        timings["sim"].append(time.perf_counter() - start)
-    best = {k: min(v) for k, v in timings.items()}
-    say("numpy_kernel_runs_per_second", f"{replicates / best['numpy']:.0f}")
-    say("sim_runs_per_second", f"{replicates / best['sim']:.0f}")
-    say("slowdown_vs_numpy_kernel", f"{best['sim'] / best['numpy']:.2f}")
-    for code in scenario.agenda:
-        p, q = ours[code].mean(), plain[code].mean()
-        se = np.sqrt(p * (1 - p) / replicates + q * (1 - q) / replicates)
-        say(f"p_adopted[{code}] (sim / numpy kernel)",
-            f"{p:.3f} / {q:.3f} (difference {abs(p - q) / max(se, 1e-12):.1f} standard errors)")
+        for config in configurations:
+            drawn(to_arrays(config), plausible_ranges(config), scenario.seed, np.arange(replicates), 10)
+        seconds["draws"].append(time.perf_counter() - start)
+        for name, run in (("drawn", scenario), ("fixed", fixed)):
+            start = time.perf_counter()
+            simulate(run)
+            seconds[name].append(time.perf_counter() - start)
+    best = {k: min(v) for k, v in seconds.items()}
+    say("parameter_draws_seconds_per_million_replicates", f"{best['draws'] * 1e6 / replicates:.2f}")
+    say("parameter_draws_share_of_run", f"{best['draws'] / best['drawn']:.3f}")
+    say("drawn_over_fixed_parameters_run_time", f"{best['drawn'] / best['fixed']:.2f}")
 
 
 def _sweep_argv(folder: str, points: int, replicates: int, workers: int) -> list[str]:
@@ -168,18 +207,22 @@ def _measured_sweep(argv: list[str]) -> tuple[float, float, float]:
     return float(seconds), float(megabytes), max(tree, float(megabytes))
 
 
-def sweep_memory(shapes: list[tuple[int, int]], workers: int) -> None:
+def sweep_memory(shapes: list[tuple[int, int]], workers: int) -> float:
     """Peak memory of sweeps of the same number of runs cut into few or many points, with ``workers`` workers: of
-    the parent, and of the whole process tree. The first shape's figures are also the headline ones."""
+    the parent, and of the whole process tree. The first shape's figures are also the headline ones; returns the
+    first shape's runs per second, end to end (start-up, runs, tables written)."""
+    rates = []
     for index, (points, replicates) in enumerate(shapes):
         with tempfile.TemporaryDirectory() as folder:
             seconds, parent, tree = _measured_sweep(_sweep_argv(folder, points, replicates, workers=workers))
+        rates.append(points * replicates / seconds)
         for suffix in ("", f"[points={points},replicates={replicates},workers={workers}]")[0 if index == 0 else 1:]:
             say(f"sweep_runs{suffix}", f"{points * replicates}")
             say(f"sweep_seconds{suffix}", f"{seconds:.1f}")
             say(f"sweep_runs_per_second{suffix}", f"{points * replicates / seconds:.0f}")
             say(f"sweep_peak_memory_mb{suffix}", f"{parent:.0f}")
             say(f"sweep_tree_peak_memory_mb{suffix}", f"{tree:.0f}")
+    return rates[0]
 
 
 def worker_scaling(points: int, replicates: int, repeats: int, headline: bool = True) -> None:
@@ -324,12 +367,15 @@ def main() -> None:
         sweep_memory(shapes, workers=2)
         return
     against_batch_run(100 if quick else 1000)
-    against_numpy(2000 if quick else 50_000)
+    in_process = against_numpy(2000 if quick else 50_000)
+    parameter_draws(2000 if quick else 50_000)
     machine_ceiling(*((200, 1.0, 1) if quick else (1000, 4.0, 5)))
     worker_scaling(*((10, 1000, 2) if quick else (100, 1000, 7)))
     worker_scaling(*((20, 1000, 1) if quick else (300, 1000, 3)), headline=False)  # how start-up weighs as sweeps grow
     step_scaling(100 if quick else 1000)
-    sweep_memory(shapes, workers=2)
+    sweep = sweep_memory(shapes, workers=2)
+    # the sweep end to end (two workers, start-up and tables included) against the model run in this process
+    say("sweep_over_in_process_rate", f"{sweep / in_process:.2f}")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,9 @@ import sys
 from .conftest import ROOT
 
 NAMES = ("batch_run_runs_per_second", "speedup_over_batch_run", "batch_run_outcomes_identical",
-         "slowdown_vs_numpy_kernel", "two_worker_speedup", "sweep_peak_memory_mb",
+         "slowdown_vs_numpy_kernel", "slowdown_vs_numpy_kernel[model=point]",
+         "parameter_draws_seconds_per_million_replicates", "drawn_over_fixed_parameters_run_time",
+         "sweep_over_in_process_rate", "two_worker_speedup", "sweep_peak_memory_mb",
          "step_seconds[members=1000,proposals=100,replicates=100]")
 
 
