@@ -192,6 +192,9 @@ def _validate(tree: dict[str, Any], origins: _Origins) -> Configuration:
 
 #: The override with which every replicate reads the coded numbers as written (``--fixed-parameters``).
 FIXED_PARAMETERS: dict[str, Any] = {"noise.parameters": "fixed"}
+#: The override with which the worlds draw from the rule's plausible ranges, not from a fit's (``fitted:`` is
+#: ignored): what a fit or a leave-one-out runs, so that no case is scored by ranges fitted on it.
+PRIOR_PARAMETERS: dict[str, Any] = {"noise.parameters": "prior"}
 
 
 def load_scenario(

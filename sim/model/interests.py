@@ -179,9 +179,11 @@ def loadings(arrays: Arrays, proposal: int, rows: NDArray[np.intp]) -> Loadings:
     else:
         relational = np.stack([sign * np.einsum("wnm,wm->wn", arrays.relations[kind][:, rows], gain)
                                for kind, sign in GAIN_RELATIONS.items()])
-    each = arrays.per_replicate
-    return Loadings(each(up * keep), each(np.broadcast_to(down, keep.shape)).copy(), each(down * keep),
-                    each(np.broadcast_to(up, keep.shape)).copy(), each(gain[:, rows]).copy(),
+    def each(array: NDArray[np.float64]) -> NDArray[np.float64]:  # a contiguous copy per replicate's world
+        return np.ascontiguousarray(arrays.per_replicate(np.ascontiguousarray(array)))
+
+    return Loadings(each(up * keep), each(np.broadcast_to(down, keep.shape)), each(down * keep),
+                    each(np.broadcast_to(up, keep.shape)), each(gain[:, rows]),
                     relational if arrays.shared else relational[:, arrays.world])
 
 

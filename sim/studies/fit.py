@@ -42,6 +42,7 @@ from ..core.records import Record, Status
 from ..core.statistics import wilson
 from ..core.vocabulary import MAX_CASE_REPLICATES, SEED_LIMIT
 from ..inputs.plausible import CONSTANTS, Range, plausible_ranges
+from ..inputs.scenario import PRIOR_PARAMETERS
 from ..model.runner import simulate
 from ..model.worlds import quantiles, world_of
 from .leave_one_out import same_decision
@@ -52,9 +53,6 @@ from .validation import Case, Prediction, collect_cases, event, matched, prepare
 WORLDS, WORLD_SIZE = 1000, 5
 #: The most worlds, and replicates per world, one fit may ask for (worlds x size is also at most a case's limit).
 MAX_WORLDS, MAX_WORLD_SIZE = 100_000, 1000
-#: The fit draws from the plausible ranges, not from an earlier fit's (which the configuration may hold): a fit
-#: that started from ranges fitted on the same cases would count them twice.
-PRIOR = {"noise.parameters": "prior"}
 #: The seed of the fit's worlds (every case is run under it).
 SEED = 2025
 #: The fitted range: from this weighted quantile of a number's value to one minus it.
@@ -127,7 +125,8 @@ def fit(paths: list[Path], worlds: int = WORLDS, world_size: int = WORLD_SIZE, s
 
 def run_in_worlds(case: Case, file: Path, worlds: int, world_size: int, seed: int) -> CaseRun:
     """The case in every world: each world's probability of what happened, and its members' stances."""
-    drawn = case.model_copy(update={"seed": seed, "set": case.set | {"noise.world_size": world_size, **PRIOR}})
+    setting = case.set | {"noise.world_size": world_size, **PRIOR_PARAMETERS}
+    drawn = case.model_copy(update={"seed": seed, "set": setting})
     scenario = prepare(drawn, file, worlds * world_size)
     records = [r for r in simulate(scenario) if r.proposal == case.proposal]
     world = world_of(records[0].replicates, world_size)

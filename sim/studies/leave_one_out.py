@@ -25,6 +25,11 @@ A case's score at a point does not depend on which case is held out, so every ca
 and the folds only sum different rows: the held-out case's runs are never read by its own fit. The held-out
 case is then decided at the fitted values, at its own replicates, scored by the same rule, and searched for
 the change that flips it (:mod:`sim.studies.falsify`), as ``validate`` does in-sample.
+
+Where the worlds draw their numbers (``noise.parameters`` is not ``fixed``), the fit and the held-out predictions
+draw them from the rule's plausible ranges around the values tried (``prior``), never from the configuration's
+``fitted:`` block: that block was fitted on every case, the held-out one included, and a fitted range does not move
+with the value tried. The in-sample verdicts are the model as ``validate`` runs it.
 """
 
 from __future__ import annotations
@@ -44,7 +49,7 @@ from numpy.typing import NDArray
 
 from ..core.budget import processors
 from ..core.errors import UsageError
-from ..inputs.scenario import Scenario
+from ..inputs.scenario import PRIOR_PARAMETERS, Scenario
 from .falsify import own_inputs, with_numbers
 from .validation import Case, Verdict, collect_cases, matched, predict, prepare, run_case
 
@@ -131,14 +136,16 @@ def leave_one_out(paths: list[Path], replicates: int | None = None, grid: Grid |
     ``grid`` (default :data:`GRID`); ``falsify``: search every case for the change that flips it, in-sample and
     held out (the tests leave it out, for speed)."""
     started, grid = time.monotonic(), grid or GRID
-    cases = collect_cases(paths, replicates, fixed_parameters)
-    if len(cases) < 2:
+    in_sample = collect_cases(paths, replicates, fixed_parameters)
+    if len(in_sample) < 2:
         raise UsageError("command line: --leave-one-out needs at least 2 cases (one held out, one to fit on)")
+    cases = in_sample if fixed_parameters else [  # no range fitted on the held-out case (module docstring)
+        (case.model_copy(update={"set": case.set | PRIOR_PARAMETERS}), path) for case, path in in_sample]
     longest_first = sorted(range(len(cases)), key=lambda i: cases[i][0].years[0] - cases[i][0].years[1])
     excluded = [tuple(j for j in range(len(cases)) if j != i and same_decision(cases[i][0], cases[j][0]))
                 for i in range(len(cases))]
     with _Pool(min(workers or processors(), 2 * len(cases))) as pool:
-        verdicts = [pool.submit(run_case, case, path, replicates, falsify) for case, path in cases]
+        verdicts = [pool.submit(run_case, case, path, replicates, falsify) for case, path in in_sample]
         scored = {i: pool.submit(score_case, *cases[i], grid) for i in longest_first}
         scores = [scored[i].result() for i in range(len(cases))]
 
