@@ -110,7 +110,10 @@ def test_the_numbers_do_not_depend_on_the_workers(tmp_path):
 
 def test_validate_leave_one_out_reports_both_counts(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(loo, "GRID", TINY)
-    status = main(["validate", "--leave-one-out", str(write_cases(tmp_path, CASES[:2]))])
+    # two cases that each have a change within its plausible range that flips them (ftz-2017 has none)
+    energy = {"id": "energy", "year": 2012, "proposal": "energy_framework", "outcome": "not_adopted",
+              "blocked_by": ["russia"]}
+    status = main(["validate", "--leave-one-out", str(write_cases(tmp_path, [CASES[0], energy]))])
     out = capsys.readouterr().out
     assert status == 0  # both pass, in-sample and held out
     assert out.splitlines()[-2:] == ["in_sample_passes: 2/2", "leave_one_out_passes: 2/2"]

@@ -6,8 +6,9 @@ import pytest
 import yaml
 
 from sim.cli import main
+from sim.inputs.plausible import plausible_ranges
 from sim.inputs.scenario import FIXED_PARAMETERS
-from sim.studies.validation import Case, load_cases, run_case, stance_reasons
+from sim.studies.validation import Case, load_cases, prepare, run_case, stance_reasons
 
 from .conftest import ROOT
 
@@ -146,9 +147,11 @@ def test_a_rare_objector_named_as_blocker_fails_end_to_end():
 
 
 def test_a_case_engineered_to_be_unfailable_is_reported_cannot_fail(tmp_path, capsys):
-    # a proposal that changes nothing: nobody bears any cost, so no plausible input can make anyone object
-    path = write_cases(tmp_path, {"id": "nothing", "year": 2016, "proposal": "empty_statement", "outcome": "adopted",
-                                  "define": {"name": "A statement that changes nothing", "sponsor": "china"}})
+    # a proposal every member gains from on every dimension: no single input within its plausible range makes anyone
+    # object (one that changes nothing is adopted in about half the replicates: a plausible deference can flip it)
+    good = {dimension: 0.9 for dimension in ("security", "economic", "autonomy", "sovereignty")}
+    path = write_cases(tmp_path, {"id": "boon", "year": 2016, "proposal": "boon", "outcome": "adopted",
+                                  "define": {"name": "A boon to all", "sponsor": "china", "effects": good}})
     # it matches the record, but does not count as a pass
     assert main(["validate", "--fixed-parameters", str(path)]) == 3
     out = capsys.readouterr().out
@@ -157,11 +160,13 @@ def test_a_case_engineered_to_be_unfailable_is_reported_cannot_fail(tmp_path, ca
 
 
 def test_a_falsifiable_case_prints_the_smallest_change_that_flips_it():
-    verdict = run_case(case(year=2016, proposal="free_trade_zone", outcome="not_adopted", blocked_by=["russia"],
-                            replicates=200, set=FIXED_PARAMETERS), HISTORY)
+    fixed = case(year=2016, proposal="free_trade_zone", outcome="not_adopted", blocked_by=["russia"], replicates=200,
+                 set=FIXED_PARAMETERS)
+    verdict = run_case(fixed, HISTORY)
     assert verdict.search is not None and verdict.search.flip is not None
     flip = verdict.search.flip
-    assert 0.5 <= flip.factor <= 1.5 and flip.after == pytest.approx(flip.before * flip.factor)
+    found = plausible_ranges(prepare(fixed, HISTORY).configuration(2016), fitted=False)[flip.path]
+    assert 0 < flip.share <= 1 and flip.after == pytest.approx(flip.before + flip.shift) and flip.after in found
     assert verdict.status == "pass"
 
 

@@ -209,9 +209,8 @@ def _falsifiability(v: Verdict) -> str:
         return "falsifiability not searched"
     if found.flip is None:
         what = "cannot fail" if v.outcome_held else "cannot pass"
-        return f"{what}: no single one of its {found.inputs} inputs within +-50% flips the outcome"
-    f = found.flip
-    return f"flips when {f.path} x{f.factor:.2f} ({f.before:.3g} -> {f.after:.3g}); {found.inputs} inputs searched"
+        return f"{what}: no single one of its {found.inputs} inputs within its plausible range flips the outcome"
+    return f"flips when {found.flip}; {found.inputs} inputs searched"
 
 
 def _validation_counts(verdicts: list[Verdict]) -> list[str]:
@@ -227,7 +226,7 @@ def _validation_counts(verdicts: list[Verdict]) -> list[str]:
     searched = [v for v in verdicts if v.search is not None]
     falsifiable = sum(v.search is not None and v.search.flip is not None for v in searched)
     lines.append(f"Falsifiable: {falsifiable} of {len(searched)} cases "
-                 "(a single input within +-50% flips the outcome).")
+                 "(a single input within its plausible range flips the outcome).")
     lines.append(f"{sum(v.passed for v in verdicts)} of {len(verdicts)} cases pass.")
     return lines
 
