@@ -153,21 +153,24 @@ class Loadings:
     """A proposal's per-member loadings, so that benefit and cost are matrix products with the weights.
 
     With w+ = max(w, 0) and w- = max(-w, 0): benefit = w+ . gain_up + w- . gain_down (+ influence and
-    relations), cost = w+ . loss_up + w- . loss_down (+ ...), each a (1 or R, N, D) array; this is the sum of the
-    positive and the negative contributions of :func:`contributions`, without building them.
+    relations), cost = w+ . loss_up + w- . loss_down (+ ...), each a (W, N, D) array, one row per world (W = 1 where
+    all read the numbers as written); ``world`` gives each replicate's row, as :attr:`Arrays.world`. This is the
+    sum of the positive and the negative contributions of :func:`contributions`, without building them. They are
+    kept per world and read per replicate only when used: per replicate, a configuration of many members and
+    proposals would not fit in memory.
     """
 
     gain_up: NDArray[np.float64]  # positive effects, discounted by outside options
     loss_up: NDArray[np.float64]  # negative effects
     gain_down: NDArray[np.float64]  # negative effects met by negative weights, discounted
     loss_down: NDArray[np.float64]  # positive effects met by negative weights
-    own_gain: NDArray[np.float64]  # (1 or R, N) each member's own relative gain
-    relational: NDArray[np.float64]  # (K, 1 or R, N) each kind of relation's value of the others' gains
+    own_gain: NDArray[np.float64]  # (W, N) each member's own relative gain
+    relational: NDArray[np.float64]  # (K, W, N) each kind of relation's value of the others' gains
+    world: NDArray[np.intp] | None = None
 
 
 def loadings(arrays: Arrays, proposal: int, rows: NDArray[np.intp]) -> Loadings:
-    """The loadings of ``proposal`` for the members at ``rows``, in every replicate's world (a leading axis of 1 where
-    all read the numbers as written, else R: computed once per world, then read per replicate)."""
+    """The loadings of ``proposal`` for the members at ``rows``, in every world of ``arrays``."""
     effect = arrays.effects[:, proposal].copy()  # (W, D)
     effect[:, arrays.dimensions.index(INFLUENCE)] = 0.0
     keep = 1.0 - arrays.outside_options[:, rows]  # (W, n, D)
@@ -179,20 +182,17 @@ def loadings(arrays: Arrays, proposal: int, rows: NDArray[np.intp]) -> Loadings:
     else:
         relational = np.stack([sign * np.einsum("wnm,wm->wn", arrays.relations[kind][:, rows], gain)
                                for kind, sign in GAIN_RELATIONS.items()])
-    def each(array: NDArray[np.float64]) -> NDArray[np.float64]:  # a contiguous copy per replicate's world
-        return np.ascontiguousarray(arrays.per_replicate(np.ascontiguousarray(array)))
-
-    return Loadings(each(up * keep), each(np.broadcast_to(down, keep.shape)), each(down * keep),
-                    each(np.broadcast_to(up, keep.shape)), each(gain[:, rows]),
-                    relational if arrays.shared else relational[:, arrays.world])
+    return Loadings(up * keep, np.broadcast_to(down, keep.shape).copy(), down * keep,
+                    np.broadcast_to(up, keep.shape).copy(), gain[:, rows].copy(), relational, arrays.world)
 
 
-def _dot(weights: NDArray[np.float64], loading: NDArray[np.float64]) -> NDArray[np.float64]:
-    """(R, N): each member's weights (N, R, D) dotted with its loading (1 or R, N, D) in its replicate's world."""
-    if loading.shape[0] == 1:  # batched matrix products, as the point calibration has always computed them
+def _dot(weights: NDArray[np.float64], loading: NDArray[np.float64],
+         world: NDArray[np.intp] | None) -> NDArray[np.float64]:
+    """(R, N): each member's weights (N, R, D) dotted with its loading (W, N, D) in its replicate's world."""
+    if world is None:  # batched matrix products, as the point calibration has always computed them
         product: NDArray[np.float64] = np.matmul(weights, loading[0][:, :, None])[..., 0].T
-    else:
-        product = np.einsum("nrd,rnd->rn", weights, loading)
+    else:  # read per replicate here, for this product only
+        product = np.einsum("nrd,rnd->rn", weights, loading[world])
     return product
 
 
@@ -203,16 +203,19 @@ def valuation_of(weights: NDArray[np.float64], arrays: Arrays, load: Loadings,
     Equal to ``valuation(contributions(...))``, computed without the (R, N, D + 3) array.
     """
     influence = arrays.dimensions.index(INFLUENCE)
+    world = load.world
     positive = np.maximum(weights, 0.0)
-    benefit = _dot(positive, load.gain_up)
-    cost = _dot(positive, load.loss_up)
+    benefit = _dot(positive, load.gain_up, world)
+    cost = _dot(positive, load.loss_up, world)
     if (weights < 0).any():  # rare: a member that counts progress on a dimension as a loss
         negative = np.maximum(-weights, 0.0)
-        benefit = benefit + _dot(negative, load.gain_down)
-        cost = cost + _dot(negative, load.loss_down)
-    own = weights[:, :, influence].T * load.own_gain
+        benefit = benefit + _dot(negative, load.gain_down, world)
+        cost = cost + _dot(negative, load.loss_down, world)
+    own = weights[:, :, influence].T * (load.own_gain if world is None else load.own_gain[world])
     outside_benefit = np.maximum(load.relational, 0.0).sum(axis=0)  # each kind is its own contribution
     outside_cost = np.maximum(-load.relational, 0.0).sum(axis=0)
+    if world is not None:
+        outside_benefit, outside_cost = outside_benefit[world], outside_cost[world]
     return Valuation(
         benefit=benefit + np.maximum(own, 0.0) + outside_benefit + misjudgement,
         cost=cost + np.maximum(-own, 0.0) + outside_cost,
