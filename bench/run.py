@@ -1,6 +1,6 @@
 """Benchmarks of sco-sim, measured side by side in one run on this machine.
 
-    python bench/run.py            # everything (about 15 minutes on 2 cores)
+    python bench/run.py            # everything (20 minutes to an hour on 2 cores)
     python bench/run.py --quick    # smaller sizes, for a smoke test
 
 Each figure is printed on its own line as `name: value`. Speed ratios compare implementations doing
