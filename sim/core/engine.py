@@ -25,7 +25,7 @@ from enum import IntEnum
 import numpy as np
 from numpy.typing import NDArray
 
-from .vocabulary import RULES, Rule
+from .vocabulary import RULES, Bargaining, Rule
 
 
 class Stance(IntEnum):
@@ -111,6 +111,7 @@ class Procedure:
     rule: Rule = "consensus"
     threshold: float | None = None  # share needed under the majority rules; None = the rule's own
     ambition_steps: int = 21  # offers tried between the proposed ambition and the floor
+    bargaining: Bargaining = "veto"  # how the ambition is settled: the sponsor's offers, or sim.core.bargaining
 
 
 @dataclass(frozen=True)
@@ -265,9 +266,16 @@ def decide(
     status quo. If there is none, it may compensate the objectors out of its side-payment budget at
     the most ambitious offer it can afford. Otherwise the proposal is blocked (no offer passed the
     rule) or withdrawn (one passed, but was worth nothing to the sponsor or too few took part).
+
+    That is the veto mechanism (``procedure.bargaining``), the agenda setter of the procedural models (Romer and
+    Rosenthal 1978; Tsebelis 2002); the others are :func:`sim.core.bargaining.bargain`'s.
     """
     if (valuation.outside_cost < 0).any() or (valuation.cost < valuation.outside_cost).any():
         raise ValueError("a valuation needs 0 <= outside_cost <= cost (see Valuation)")
+    if procedure.bargaining != "veto":
+        from .bargaining import bargain  # here, not above: the bargaining models build on this module
+
+        return bargain(valuation, tolerance, voters, capability, terms, procedure)
     grid = offers(terms, procedure.ambition_steps)  # (1 or R, offers)
     n_offers = grid.shape[1]
     tolerance = np.broadcast_to(tolerance, voters.shape)

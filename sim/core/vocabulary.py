@@ -13,6 +13,11 @@ from typing import Literal, get_args
 Rule = Literal["consensus", "consensus_minus_one", "two_thirds", "majority", "capability_majority"]
 RULES: tuple[Rule, ...] = get_args(Rule)
 
+#: The bargaining mechanisms of :func:`sim.core.engine.decide`: the sponsor's lowering offers (veto) and the
+#: models of :mod:`sim.core.bargaining`.
+Bargaining = Literal["veto", "compromise", "nash", "exchange"]
+BARGAINING: tuple[Bargaining, ...] = get_args(Bargaining)
+
 #: The designs of :func:`sim.experiments.design.design`.
 Method = Literal["grid", "random", "lhs", "sobol", "morris"]
 METHODS: tuple[Method, ...] = get_args(Method)
