@@ -28,7 +28,7 @@ from . import __version__
 from .core.budget import processors
 from .core.errors import ConfigError, UsageError, printable
 from .core.files import FIGURES
-from .core.vocabulary import DASK_ANSWER_SECONDS, FIGURE_FORMATS, MAX_REPLICATES, METHODS, RULES
+from .core.vocabulary import BARGAINING, DASK_ANSWER_SECONDS, FIGURE_FORMATS, MAX_REPLICATES, METHODS, RULES
 
 if TYPE_CHECKING:
     from .core.budget import Estimate
@@ -92,6 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("--replicates", type=int, help="replicates per case (default: each case's)")
     validate.add_argument("--fixed-parameters", action="store_true",
                           help="read every coded number as written in every replicate (the point calibration)")
+    _add_bargaining(validate)
     validate.add_argument("--leave-one-out", action="store_true",
                           help="also predict each case with the chosen constants fitted on the other cases "
                                "(minutes: a grid of values, every case at each)")
@@ -182,11 +183,17 @@ def _add_settings(parser: argparse.ArgumentParser, rule: bool = True) -> None:
     parser.add_argument("--seed", type=int, help="root seed; default: the scenario's")
     if rule:
         parser.add_argument("--rule", choices=RULES, help="decision rule; default: the scenario's")
+    _add_bargaining(parser)
     parser.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
                         help="override a value of the configuration by dotted path (repeatable)")
     parser.add_argument("--fixed-parameters", action="store_true",
                         help="read every coded number as written in every replicate (the point calibration), "
                              "instead of each world drawing its own from the numbers' plausible ranges")
+
+
+def _add_bargaining(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--bargaining", choices=BARGAINING,
+                        help="bargaining mechanism (rules.bargaining); default: the configuration's (veto)")
 
 
 def _scenario(path: Path, args: argparse.Namespace) -> Scenario:
@@ -195,14 +202,17 @@ def _scenario(path: Path, args: argparse.Namespace) -> Scenario:
     from .inputs.yaml_files import parse_overrides
 
     return load_scenario(path, overrides=parse_overrides(args.set), replicates=args.replicates, seed=args.seed,
-                         rule=getattr(args, "rule", None), fixed_parameters=args.fixed_parameters)
+                         rule=getattr(args, "rule", None), bargaining=args.bargaining,
+                         fixed_parameters=args.fixed_parameters)
 
 
-def _fixed(args: argparse.Namespace) -> dict[str, Any]:
-    """``--fixed-parameters`` as an override of the configuration (for a sweep, which applies overrides itself)."""
+def _settings(args: argparse.Namespace) -> dict[str, Any]:
+    """``--fixed-parameters`` and ``--bargaining`` as overrides of the configuration (for a sweep, which applies
+    overrides itself, and the validation cases)."""
     from .inputs.scenario import FIXED_PARAMETERS
 
-    return FIXED_PARAMETERS if args.fixed_parameters else {}
+    return (FIXED_PARAMETERS if args.fixed_parameters else {}) | (
+        {"rules.bargaining": args.bargaining} if args.bargaining else {})
 
 
 # --- the commands, each given the parsed options; each returns the exit status ---------------------
@@ -256,11 +266,11 @@ def _validate(args: argparse.Namespace) -> int:
     from .studies.validation import run_cases
 
     if args.leave_one_out:
-        result = leave_one_out(args.cases, args.replicates, fixed_parameters=args.fixed_parameters)
+        result = leave_one_out(args.cases, args.replicates, settings=_settings(args))
         print(text.validation_table(result.in_sample, result))
         passed = all(v.passed for v in result.in_sample) and all(h.verdict.passed for h in result.held_out)
     else:
-        verdicts = run_cases(args.cases, args.replicates, args.fixed_parameters)
+        verdicts = run_cases(args.cases, args.replicates, _settings(args))
         print(text.validation_table(verdicts))
         passed = all(v.passed for v in verdicts)
     # 3, not 1 (an internal error): a case that fails, cannot fail, or restates its outcome is not a pass
@@ -295,7 +305,7 @@ def _sweep_into(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
         from .inputs.yaml_files import parse_overrides
         from .outputs import text
 
-        overrides = parse_overrides(args.set) | _fixed(args)
+        overrides = parse_overrides(args.set) | _settings(args)
         request = sweep.Request(args.scenario, tuple(args.param), args.method, args.samples, args.replicates, args.seed,
                                 overrides, args.common_noise, args.chunk_size, args.out, args.force)
         if args.resume is None:

@@ -69,6 +69,10 @@ PARAMETER_SOURCES: dict[str, str] = {
     "false: it tables every year in full, as before",
     "rules.sponsor_error": "model parameter, not read from the brief: how far off, in ambition, a sponsor reads a "
     "member's objection limit; chosen, not fitted",
+    "rules.bargaining": "model choice (issue 18): how the ambition is settled; veto, the sponsor lowering its offer "
+    "until the rule passes (the engine before issue 18), or the compromise, Nash or exchange models of "
+    "sim/core/bargaining.py (shared/design/BARGAINING.md); veto stays the default until the DEU backtest and the SCO "
+    "cases choose one",
     "noise.weights": "model parameter; sets how much replicates differ",
     "noise.judgement": "model parameter; sets how much replicates differ",
     "noise.persistence": "model parameter, not read from the brief: the yearly AR(1) coefficient of the two noises "

@@ -18,7 +18,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from ..core.engine import Procedure, Terms
 from ..core.errors import ConfigError
-from ..core.vocabulary import MAX_MAGNITUDE, MAX_MEMBERS, MAX_PROPOSALS, Rule
+from ..core.vocabulary import MAX_MAGNITUDE, MAX_MEMBERS, MAX_PROPOSALS, Bargaining, Rule
 
 Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -155,6 +155,7 @@ class Rules(Strict):
     min_participants: Annotated[int, Field(ge=1, le=MAX_MEMBERS)] = 2
     sponsor_learns: bool = True  # sim.model.sponsors: a sponsor remembers objections and may let a proposal rest
     sponsor_error: Unit = 0.1  # how far off, in ambition, a sponsor reads a member's objection limit
+    bargaining: Bargaining = "veto"  # how the ambition is settled (sim.core.bargaining; --bargaining)
 
     @model_validator(mode="after")
     def _threshold_needs_a_voting_rule(self) -> Rules:
@@ -167,7 +168,7 @@ class Rules(Strict):
     @property
     def procedure(self) -> Procedure:
         """The decision rule and the bargaining's resolution, for the engine."""
-        return Procedure(self.decision, self.threshold, self.ambition_steps)
+        return Procedure(self.decision, self.threshold, self.ambition_steps, self.bargaining)
 
 
 class Noise(Strict):

@@ -19,7 +19,7 @@ from pydantic import Field, ValidationError
 
 from ..core.budget import Size, check_run
 from ..core.errors import ConfigError
-from ..core.vocabulary import MAX_REPLICATES, MAX_YEARS, SEED_LIMIT, Rule
+from ..core.vocabulary import MAX_REPLICATES, MAX_YEARS, SEED_LIMIT, Bargaining, Rule
 from .configuration import Code, Configuration, FilePath, Strict, Year, config_error, validated
 from .yaml_files import file_sha256, read_yaml
 
@@ -204,6 +204,7 @@ def load_scenario(
     replicates: int | None = None,
     seed: int | None = None,
     rule: Rule | None = None,
+    bargaining: Bargaining | None = None,
     years: tuple[int, int] | None = None,
     agenda: list[str] | None = None,
     fixed_parameters: bool = False,
@@ -212,8 +213,8 @@ def load_scenario(
 
     The configuration in force in a year is built in layers, each overriding those before it: the
     base configuration, the base's events up to that year, the scenario's ``set``, the scenario's
-    events up to that year, and the command line (``rule``, ``overrides``, ``fixed_parameters``: every replicate reads
-    the coded numbers as written, ``noise.parameters: fixed``). ``years`` narrows the run
+    events up to that year, and the command line (``rule``, ``bargaining``, ``overrides``, ``fixed_parameters``: every
+    replicate reads the coded numbers as written, ``noise.parameters: fixed``). ``years`` narrows the run
     to part of the scenario's span; ``agenda`` replaces the scenario's agenda.
     """
     if replicates is not None and not 1 <= replicates <= MAX_REPLICATES:
@@ -263,6 +264,7 @@ def load_scenario(
             )
     command_line: list[Layer] = [
                     ("command line", "--rule", {"rules.decision": rule} if rule else {}),
+                    ("command line", "--bargaining", {"rules.bargaining": bargaining} if bargaining else {}),
                     ("command line", "--fixed-parameters", FIXED_PARAMETERS if fixed_parameters else {}),
                     ("command line", "--set", overrides or {})]
     scenario_set = [(path, "set", written.set),

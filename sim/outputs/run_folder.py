@@ -125,13 +125,14 @@ class RunResults:
         self.proposals = {code: p["name"] for c in configurations.values() for code, p in c["proposals"].items()}
         first = configurations[min(configurations, key=int)]
         self.rule = first["rules"]["decision"].replace("_", " ")
+        self.bargaining = first["rules"].get("bargaining", "veto")  # folders written before issue 18 have none
         self.name = self.metadata["scenario"]["name"]
         self.replicates = int(self.metadata["replicates"])
 
     @property
     def title(self) -> str:
-        """What every figure's title names: the scenario and the rule."""
-        return f"Scenario {self.name}, rule {self.rule}, {self.replicates:,} replicates"
+        """What every figure's title names: the scenario, the rule and the bargaining mechanism."""
+        return f"Scenario {self.name}, rule {self.rule}, bargaining {self.bargaining}, {self.replicates:,} replicates"
 
     @cached_property
     def timeline(self) -> dict[int, Configuration]:

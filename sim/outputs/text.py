@@ -36,7 +36,7 @@ def checked(path: Path, scenario: Scenario) -> str:
     voting = sum(member.votes_in(scenario.start) for member in config.members.values())
     return (f"ok: {path} ({scenario.name}: {scenario.start}-{scenario.end}, "
             f"{len(scenario.agenda)} proposals on the agenda, {voting} members in {scenario.start}, "
-            f"rule {config.rules.decision})")
+            f"rule {config.rules.decision}, bargaining {config.rules.bargaining})")
 
 
 def counted(number: int, noun: str) -> str:
@@ -67,8 +67,9 @@ def dry_run_sweep(scenario: Scenario, points: int, chunk: int, workers: int, est
 
 def run_summary(scenario: Scenario, aggregates: Aggregates) -> str:
     """The summary a user reads after a run: one block per proposal."""
-    rule = scenario.configuration(scenario.start).rules.decision
-    heading = (f"Scenario {scenario.name}: {scenario.start}-{scenario.end}, rule {rule}, "
+    rules = scenario.configuration(scenario.start).rules
+    heading = (f"Scenario {scenario.name}: {scenario.start}-{scenario.end}, rule {rules.decision}, "
+               f"bargaining {rules.bargaining}, "
                f"{scenario.replicates:,} replicates, seed {scenario.seed}")
     member_names = scenario.member_names
     lines = [heading, ""]

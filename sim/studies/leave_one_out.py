@@ -38,7 +38,7 @@ import itertools
 import math
 import multiprocessing
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +49,7 @@ from numpy.typing import NDArray
 
 from ..core.budget import processors
 from ..core.errors import UsageError
-from ..inputs.scenario import PRIOR_PARAMETERS, Scenario
+from ..inputs.scenario import FIXED_PARAMETERS, PRIOR_PARAMETERS, Scenario
 from .falsify import own_inputs, with_numbers
 from .validation import Case, Verdict, collect_cases, matched, predict, prepare, run_case
 
@@ -131,12 +131,14 @@ class LeaveOneOut:
 
 
 def leave_one_out(paths: list[Path], replicates: int | None = None, grid: Grid | None = None,
-                  workers: int | None = None, falsify: bool = True, fixed_parameters: bool = False) -> LeaveOneOut:
+                  workers: int | None = None, falsify: bool = True,
+                  settings: Mapping[str, Any] | None = None) -> LeaveOneOut:
     """Every case scored in-sample and predicted with the constants fitted on the others (module docstring), on
     ``grid`` (default :data:`GRID`); ``falsify``: search every case for the change that flips it, in-sample and
-    held out (the tests leave it out, for speed)."""
+    held out (the tests leave it out, for speed); ``settings`` as :func:`sim.studies.validation.collect_cases`."""
     started, grid = time.monotonic(), grid or GRID
-    in_sample = collect_cases(paths, replicates, fixed_parameters)
+    in_sample = collect_cases(paths, replicates, settings)
+    fixed_parameters = (settings or {}).get("noise.parameters") == FIXED_PARAMETERS["noise.parameters"]
     if len(in_sample) < 2:
         raise UsageError("command line: --leave-one-out needs at least 2 cases (one held out, one to fit on)")
     cases = in_sample if fixed_parameters else [  # no range fitted on the held-out case (module docstring)

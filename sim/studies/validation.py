@@ -40,7 +40,7 @@ from ..core.records import Record, Status
 from ..core.statistics import wilson
 from ..core.vocabulary import MAX_CASE_REPLICATES, MIN_CASE_REPLICATES, SEED_LIMIT
 from ..inputs.configuration import Code, FilePath, Strict, Year, validated
-from ..inputs.scenario import FIXED_PARAMETERS, Scenario, load_scenario
+from ..inputs.scenario import Scenario, load_scenario
 from ..inputs.yaml_files import read_yaml
 from ..model.runner import simulate
 from ..model.tables import aggregate
@@ -265,26 +265,29 @@ def run_case(case: Case, file: Path, replicates: int | None = None, falsify: boo
 
 
 def collect_cases(paths: list[Path], replicates: int | None = None,
-                  fixed_parameters: bool = False) -> list[tuple[Case, Path]]:
+                  settings: Mapping[str, Any] | None = None) -> list[tuple[Case, Path]]:
     """Every case of the files named (the project's own, validation/*.yaml, if none), each with its file; every
-    case's inputs are checked here, before any is run, so that bad input is one line (exit 2). With
-    ``fixed_parameters`` every case reads the coded numbers as written (its ``set`` says so)."""
+    case's inputs are checked here, before any is run, so that bad input is one line (exit 2). ``settings`` (the
+    command line's ``--fixed-parameters``, ``--bargaining``, as dotted overrides) apply to every case (its ``set``
+    says so)."""
     if replicates is not None and not MIN_CASE_REPLICATES <= replicates <= MAX_CASE_REPLICATES:
         raise ConfigError("command line", "--replicates",
                           f"expected {MIN_CASE_REPLICATES} to {MAX_CASE_REPLICATES:,}, got {replicates}")
     cases = [item for path in (paths or sorted(CASES.glob("*.yaml"))) for item in load_cases(path)]
     if not cases:
         raise UsageError("validate: no cases (none given and none in validation/)")
-    if fixed_parameters:
-        cases = [(case.model_copy(update={"set": case.set | FIXED_PARAMETERS}), path) for case, path in cases]
+    if settings:
+        cases = [(case.model_copy(update={"set": case.set | dict(settings)}), path) for case, path in cases]
     for case, path in cases:
         prepare(case, path, replicates)
     return cases
 
 
-def run_cases(paths: list[Path], replicates: int | None = None, fixed_parameters: bool = False) -> list[Verdict]:
-    """Every case of the files named (the project's own, validation/*.yaml, if none), run and scored."""
-    cases = collect_cases(paths, replicates, fixed_parameters)
+def run_cases(paths: list[Path], replicates: int | None = None,
+              settings: Mapping[str, Any] | None = None) -> list[Verdict]:
+    """Every case of the files named (the project's own, validation/*.yaml, if none), run and scored; ``settings``
+    as :func:`collect_cases`."""
+    cases = collect_cases(paths, replicates, settings)
     workers = min(processors(), len(cases))
     if workers == 1:
         return [run_case(case, path, replicates) for case, path in cases]

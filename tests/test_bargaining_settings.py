@@ -1,0 +1,60 @@
+"""`rules.bargaining` and `--bargaining`: the mechanism reaches the engine from a configuration, a scenario and the
+command line, the run says which it used, and a bad name is one line."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from sim.cli import main
+from sim.inputs.scenario import load_scenario
+from sim.studies.validation import collect_cases
+
+from .conftest import ROOT, one_line
+
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+
+
+def test_the_default_is_veto_and_the_command_line_chooses_another():
+    assert load_scenario(BASELINE).configuration(2015).rules.procedure.bargaining == "veto"
+    chosen = load_scenario(BASELINE, bargaining="nash").configuration(2024)
+    assert chosen.rules.bargaining == "nash" and chosen.rules.procedure.bargaining == "nash"
+
+
+def test_a_run_records_and_prints_its_mechanism_and_the_mechanism_changes_the_outcome(tmp_path, capsys):
+    summaries = {}
+    for mechanism in ("veto", "compromise"):
+        out = tmp_path / mechanism
+        argv = ["run", str(BASELINE), "--replicates", "200", "--bargaining", mechanism, "--out", str(out),
+                "--no-figures"]
+        assert main(argv) == 0
+        assert f"bargaining {mechanism}," in capsys.readouterr().out
+        config = json.loads((out / "metadata.json").read_text())["configuration"]["2015"]
+        assert config["rules"]["bargaining"] == mechanism
+        summaries[mechanism] = pd.read_csv(out / "summary.csv").set_index("proposal")
+    # the compromise settles where the members' positions average out, not where the most reluctant one stops
+    assert not summaries["veto"].mean_ambition.equals(summaries["compromise"].mean_ambition)
+
+
+def test_a_scenario_sets_the_mechanism_and_the_command_line_wins(write_scenario):
+    path = write_scenario(set={"rules.bargaining": "compromise"})
+    assert load_scenario(path).configuration(2015).rules.bargaining == "compromise"
+    assert load_scenario(path, bargaining="veto").configuration(2015).rules.bargaining == "veto"
+
+
+def test_validation_cases_take_the_mechanism_from_the_command_line():
+    cases = collect_cases([ROOT / "validation" / "history.yaml"], settings={"rules.bargaining": "nash"})
+    assert cases and all(case.set["rules.bargaining"] == "nash" for case, _ in cases)
+
+
+def test_an_unknown_mechanism_is_one_line(write_scenario, capsys):
+    status = main(["check", str(write_scenario(set={"rules.bargaining": "auction"}))])
+    one_line(status, capsys.readouterr().err, "rules.bargaining", "veto", "compromise", "nash", "exchange")
+
+
+@pytest.mark.parametrize("command", ["run", "check", "validate", "sweep"])
+def test_an_unknown_mechanism_on_the_command_line_is_one_line(command, capsys):
+    status = main([command, str(BASELINE), "--bargaining", "auction"])
+    one_line(status, capsys.readouterr().err, "--bargaining", "invalid choice: 'auction'")
