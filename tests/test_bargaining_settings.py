@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from sim.cli import main
 from sim.inputs.scenario import load_scenario
+from sim.model.runner import simulate
 from sim.studies.validation import collect_cases
 
 from .conftest import ROOT, one_line
@@ -58,3 +60,19 @@ def test_an_unknown_mechanism_is_one_line(write_scenario, capsys):
 def test_an_unknown_mechanism_on_the_command_line_is_one_line(command, capsys):
     status = main([command, str(BASELINE), "--bargaining", "auction"])
     one_line(status, capsys.readouterr().err, "--bargaining", "invalid choice: 'auction'")
+
+
+def _frame(records) -> pd.DataFrame:
+    rows = [pd.DataFrame({"year": r.year, "proposal": r.proposal, "replicate": r.replicates, "status": r.status,
+                          "ambition": r.ambition}) for r in records]
+    return pd.concat(rows, ignore_index=True).sort_values(["year", "proposal", "replicate"], ignore_index=True)
+
+
+def test_in_the_model_members_trade_across_a_summits_agenda_and_the_batch_does_not_matter(write_scenario):
+    path = write_scenario(agenda=["free_trade_zone", "sco_bank", "energy_framework"], replicates=60, end=2017)
+    alone = _frame(simulate(load_scenario(path, bargaining="compromise")))
+    traded = load_scenario(path, bargaining="exchange")
+    together = _frame(simulate(traded))
+    # the same valuations, but positions traded across the three proposals move some outcomes
+    assert not np.allclose(alone.ambition.fillna(-1), together.ambition.fillna(-1))
+    pd.testing.assert_frame_equal(_frame(simulate(traded, batch=7)), together)

@@ -21,6 +21,7 @@ from mesa.agentset import AgentSet
 from numpy.typing import NDArray
 
 from ..core import streams
+from ..core.bargaining import compromise, exchange
 from ..core.engine import Decision, Route, Stance, Terms, Valuation, decide, limits
 from ..core.records import Record, Status
 from ..inputs.configuration import Configuration
@@ -148,10 +149,10 @@ class SCOModel(mesa.Model):
         weights = np.stack(self.deciders.get("weights"))  # (N, R, D): batched products in valuation_of
         voters = np.stack(self.deciders.map("votes", self.year), axis=1)
 
-        decided: dict[str, tuple[NDArray[np.bool_], Decision]] = {}
-        for code in scenario.on_agenda(self.year):
-            if self.config.proposals[code].is_tabled(self.year):
-                decided[code] = self._decide_alone(code, weights, voters)
+        on_the_table = {code: self._table(code, weights, voters) for code in scenario.on_agenda(self.year)
+                        if self.config.proposals[code].is_tabled(self.year)}
+        held = self._traded(on_the_table, voters) if self.rules.bargaining == "exchange" else {}
+        decided = {code: self._settle(code, *offer, voters, held.get(code)) for code, offer in on_the_table.items()}
         tabled = set(decided)
         for code in list(decided):
             self._decide_package(code, decided, tabled, weights, voters)
@@ -227,25 +228,45 @@ class SCOModel(mesa.Model):
             pending &= ~voters[:, admits].all(axis=1)
         return pending
 
-    def _decide(self, value: Valuation, terms: Terms, voters: NDArray[np.bool_]) -> Decision:
+    def _decide(self, value: Valuation, terms: Terms, voters: NDArray[np.bool_],
+                held: NDArray[np.float64] | None = None) -> Decision:
+        """The engine's decision; with ``held``, the positions members hold after an exchange, their compromise."""
         capability = self.arrays.capability[self.rows]
-        return decide(value, self._tolerance(terms.sponsor), voters, capability, terms, self.rules.procedure)
+        tolerance = self._tolerance(terms.sponsor)
+        if held is not None:
+            return compromise(value, tolerance, voters, capability, terms, self.rules.procedure, held=held)
+        return decide(value, tolerance, voters, capability, terms, self.rules.procedure)
 
-    def _decide_alone(
-        self, code: str, weights: NDArray[np.float64], voters: NDArray[np.bool_]
-    ) -> tuple[NDArray[np.bool_], Decision]:
-        """Decide ``code`` on its own; where its sponsor learns, at the sponsor's opening offer, in the replicates
-        where it tables it, and learning from the objections where it is blocked (:mod:`sim.model.sponsors`)."""
+    def _table(self, code: str, weights: NDArray[np.float64], voters: NDArray[np.bool_]
+               ) -> tuple[NDArray[np.bool_], Valuation, Terms, Belief | None]:
+        """What comes to the table for ``code``: the replicates where it is decided, every decider's valuation, and
+        the terms; where its sponsor learns, only where it tables the proposal, at its opening offer, with the
+        belief it opens from (:mod:`sim.model.sponsors`)."""
         pending, value, terms = self._pending(code, voters), self._valuation(code, weights), self._terms(code)
         if not self.rules.sponsor_learns:
-            return pending, self._decide(value, terms, voters)
+            return pending, value, terms, None
         belief = self.beliefs.get(code, Belief.fresh(terms.ambition, len(self.replicates))).facing(
             voters, terms.ambition)
         tabling = belief.tables(terms.min_ambition)
         self.resting[code] = pending & ~tabling
-        pending = pending & tabling
         terms = replace(terms, ambition=belief.opening(terms.ambition, terms.min_ambition))
-        decision = self._decide(value, terms, voters)
+        return pending & tabling, value, terms, belief
+
+    def _traded(self, offers: dict[str, tuple[NDArray[np.bool_], Valuation, Terms, Belief | None]],
+                voters: NDArray[np.bool_]) -> dict[str, NDArray[np.float64]]:
+        """The positions members hold on each proposal on the table after trading across them (exchange)."""
+        codes = list(offers)
+        traded = exchange([offers[c][1] for c in codes], voters, self.arrays.capability[self.rows],
+                          [offers[c][2].ambition for c in codes])
+        return dict(zip(codes, traded, strict=True))
+
+    def _settle(self, code: str, pending: NDArray[np.bool_], value: Valuation, terms: Terms, belief: Belief | None,
+                voters: NDArray[np.bool_], held: NDArray[np.float64] | None = None
+                ) -> tuple[NDArray[np.bool_], Decision]:
+        """Decide ``code`` on its own; a learning sponsor learns from the objections where it is blocked."""
+        decision = self._decide(value, terms, voters, held)
+        if belief is None:
+            return pending, decision
         blocked = pending & (decision.route == Route.BLOCKED)
         if blocked.any():
             objection = limits(value, np.broadcast_to(self._tolerance(terms.sponsor), voters.shape),
