@@ -83,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("proposal", help="proposal code, e.g. free_trade_zone")
     explain.add_argument("--year", type=int, help="year (default: the scenario's first)")
     explain.add_argument("--replicates", type=int, default=400, help="replicates for the probabilities (default 400)")
+    _add_bargaining(explain)
 
     validate = commands.add_parser("validate", help="run the historical cases and score the model against them",
                                    description="Exit status: 0 every case passes; 3 some case fails, cannot fail "
@@ -256,7 +257,7 @@ def _explain(args: argparse.Namespace) -> int:
     from .outputs import text
     from .studies.explain import explain
 
-    print(text.explanation(explain(args.scenario, args.proposal, args.year, args.replicates)))
+    print(text.explanation(explain(args.scenario, args.proposal, args.year, args.replicates, args.bargaining)))
     return 0
 
 

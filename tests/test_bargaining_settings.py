@@ -76,3 +76,18 @@ def test_in_the_model_members_trade_across_a_summits_agenda_and_the_batch_does_n
     # the same valuations, but positions traded across the three proposals move some outcomes
     assert not np.allclose(alone.ambition.fillna(-1), together.ambition.fillna(-1))
     pd.testing.assert_frame_equal(_frame(simulate(traded, batch=7)), together)
+
+
+def test_explain_shows_each_members_position_and_weight_in_the_bargain(capsys):
+    from sim.studies.explain import explain
+
+    e = explain(BASELINE, "free_trade_zone", 2017, replicates=100, bargaining="compromise")
+    assert e.bargaining == "compromise"
+    china = next(m for m in e.members if m.code == "china")
+    russia = next(m for m in e.members if m.code == "russia")
+    assert china.prefers == pytest.approx(1.0) and russia.prefers < 0.5  # the sponsor wants it all, Russia little
+    assert sum(m.weight for m in e.members) == pytest.approx(1.0) and china.weight > russia.weight
+    assert main(["explain", str(BASELINE), "free_trade_zone", "--year", "2017", "--replicates", "50",
+                 "--bargaining", "nash"]) == 0
+    out = capsys.readouterr().out
+    assert "bargaining nash" in out and "prefers" in out and "weight" in out

@@ -109,20 +109,23 @@ def explanation(e: Explanation) -> str:
     sources = list(e.members[0].parts) if e.members else []
     shown = [s for s in sources if any(abs(m.parts[s]) >= 0.005 for m in e.members)]
     lines = [
-        f"{e.name} ({e.proposal}), sponsor {e.sponsor}, {e.year}, rule {e.rule}, proposed ambition {e.ambition:.2f}",
+        f"{e.name} ({e.proposal}), sponsor {e.sponsor}, {e.year}, rule {e.rule}, bargaining {e.bargaining}, "
+        f"proposed ambition {e.ambition:.2f}",
         "",
         "Each member's utility at the proposed ambition, by source (benefits x a, costs x a^2; they add up to U).",
         ("It objects when U falls below minus its tolerance "
          "(the cost of objecting, raised by dependence on the sponsor)."),
+        ("prefers: the ambition it likes best on the table; weight: its share of the bargain (capability x "
+         "salience), which the compromise and Nash mechanisms weigh positions and gains by."),
         "",
     ]
-    header = (f"{'member':<12} {'stance':<12} {'U':>6} {'tolerance':>9} {'objects >':>9}  "
-              + " ".join(f"{s[:11]:>11}" for s in shown))
+    header = (f"{'member':<12} {'stance':<12} {'U':>6} {'tolerance':>9} {'objects >':>9} {'prefers':>7} "
+              f"{'weight':>6}  " + " ".join(f"{s[:11]:>11}" for s in shown))
     lines += [header, "-" * len(header)]
     for m in e.members:
         above = "never" if np.isinf(m.objects_above) else f"{m.objects_above:.2f}"
         row = (f"{m.name[:12]:<12} {m.stance.name.lower().replace('_', ' '):<12} {m.utility:>+6.2f} "
-               f"{m.tolerance:>9.2f} {above:>9}  ")
+               f"{m.tolerance:>9.2f} {above:>9} {m.prefers:>7.2f} {m.weight:>6.0%}  ")
         lines.append(row + " ".join(f"{m.parts[s]:>+11.2f}" if abs(m.parts[s]) >= 0.005 else f"{'.':>11}"
                                     for s in shown))
     objected = ", ".join(f"{m} {v:.0%}" for m, v in sorted(e.objected.items(), key=lambda kv: -kv[1]) if v >= 0.01)
