@@ -165,10 +165,12 @@ def test_a_saved_fit_reproduces_the_score_and_the_folder_records_it(tmp_path, ca
     assert status == 0
     document = json.loads(saved.read_text())
     assert document["calibration_file"]["sha256"] == hashlib.sha256(calibration.read_bytes()).hexdigest()
-    assert set(document["parameters"]["tolerance"]) == {"unanimity", "qmv"}
+    assert set(document["parameters"]["tolerance"]) == {"veto", "compromise", "nash", "exchange"}
+    assert all(set(rules) == {"unanimity", "qmv"} for rules in document["parameters"]["tolerance"].values())
     assert document["procedure"]["grouping"] == "proposal" and document["sco_sim_version"]
-    assert set(document["cross_validation"]["qmv"]["mae_per_candidate"]) == {"0.0", "0.005", "0.01", "0.02", "0.05",
-                                                                            "0.1", "0.2", "0.5", "inf"}
+    for mechanism in ("veto", "compromise", "nash", "exchange"):
+        assert set(document["cross_validation"][mechanism]["qmv"]["mae_per_candidate"]) == {
+            "0.0", "0.005", "0.01", "0.02", "0.05", "0.1", "0.2", "0.5", "inf"}
     assert json.loads((tmp_path / "a" / "fit.json").read_text()) == document
     status, again = backtest(capsys, scored, "--fit", saved, "--out", tmp_path / "b")
     assert status == 0 and machine_lines(again) == machine_lines(first) and again[0].startswith("out-of-sample:")
@@ -194,6 +196,11 @@ def test_the_machine_lines_come_last_parse_and_agree_with_the_summary(tmp_path, 
     ('{"format": "something else"}', "format"),
     ('{"format": "sco-sim backtest fit", "parameters": {"tolerance": {"qmv": -1}}}', "parameters.tolerance.qmv"),
     ('{"format": "sco-sim backtest fit", "parameters": {"tolerance": {}}}', "parameters.tolerance"),
+    # a fit written before the mechanisms (a tolerance per rule) is refused, naming the key
+    ('{"format": "sco-sim backtest fit", "parameters": {"tolerance": {"unanimity": 0.1, "qmv": "inf"}}}',
+     "parameters.tolerance.unanimity"),
+    ('{"format": "sco-sim backtest fit", "parameters": {"tolerance": {"veto": {"qmv": 0.1}}}}',
+     "parameters.tolerance.compromise"),
 ])
 def test_a_malformed_fit_file_is_refused_in_one_line(tmp_path, capsys, content, key):
     scored, bad = deu_file(tmp_path / "eval.tsv", "ev", 9), tmp_path / "bad.json"
@@ -227,3 +234,111 @@ def test_a_calibration_file_sharing_issues_with_the_scored_file_is_called_partly
     scored.write_text("\n".join([*lines[:4], *fresh[1:]]) + "\n")  # three issues of the calibration file
     status, printed = backtest(capsys, scored, "--calibrate-on", calibration, "--out", tmp_path / "o")
     assert status == 0 and printed[0].startswith("partly in-sample: 3 of the 39 issues")
+
+
+# --- the mechanisms --------------------------------------------------------------------------------
+
+INF = float("inf")
+
+
+def three_states(rule="qmv", reference=0.0, institutions=None, proposal=None, saliences=None, row=2):
+    """Germany, France and Italy on one side of the status quo (Italy farthest: the table's end)."""
+    return Issue(row, f"t{row}", rule, {"de": 0.3, "fr": 0.6, "it": 0.9},
+                 saliences or {"de": 0.5, "fr": 1.0, "it": 0.2}, reference, 0.5, proposal, f"i{row}",
+                 institutions or {})
+
+
+def capability_weighted_mean(issue):
+    actors = [(x, backtest_module.NICE_VOTES[a] * issue.saliences[a]) for a, x in issue.positions.items()]
+    actors += [(x, backtest_module.INSTITUTION_VOTES * s) for x, s in issue.institutions.values()]
+    return sum(x * w for x, w in actors) / sum(w for _, w in actors)
+
+
+@pytest.mark.parametrize("rule", ["unanimity", "qmv"])
+def test_with_no_cost_that_binds_compromise_and_nash_are_the_capability_weighted_mean(rule):
+    issue = three_states(rule)
+    expected = capability_weighted_mean(issue)
+    assert engine_prediction(issue, INF, bargaining="compromise") == pytest.approx(expected)
+    assert engine_prediction(issue, INF, bargaining="nash") == pytest.approx(expected, abs=1e-6)
+    assert engine_prediction(issue, INF, bargaining="exchange") == pytest.approx(expected)  # alone: its compromise
+    assert backtest_module.compromise_model(issue) == pytest.approx(expected)
+
+
+def test_under_unanimity_a_member_at_the_status_quo_blocks_the_compromise_but_not_the_veto_engines_lower_offer():
+    issue = Issue(2, "t", "unanimity", {"de": 1.0, "fr": 0.9, "it": 0.0}, {"de": 0.5, "fr": 0.5, "it": 1.0}, 0.0, 0.3)
+    assert engine_prediction(issue, 0.0, bargaining="compromise") == 0.0  # Italy objects: the status quo stands
+    assert 0.0 < engine_prediction(issue, 0.01, bargaining="veto")
+    nash = engine_prediction(issue, 0.01, bargaining="nash")
+    assert 0.0 <= nash < engine_prediction(issue, INF, bargaining="nash")  # Italy's fallback pulls it down
+
+
+def test_the_table_ends_at_the_farthest_position_and_positions_behind_the_status_quo_count_as_it():
+    issue = three_states(reference=0.5)  # de at 0.3 is behind the status quo; the compromise lies above 0.5
+    found = backtest_module.table(issue, "compromise")
+    assert found is not None and found.d == pytest.approx(0.4)  # Italy at 0.9
+    prediction = engine_prediction(issue, INF, bargaining="compromise")
+    # on the table: de at 0 (the status quo), fr at 0.25, it at 1; de's salience is its curvature plus its slope
+    # at the status quo (sim.core.bargaining.salience): 0.5 d^2 + 2 0.5 d 0.2 = 2 x 0.5 d^2 with d = 0.4
+    weights = {"de": 29 * 0.5 * 2, "fr": 29 * 1.0, "it": 29 * 0.2}
+    ambition = (weights["fr"] * 0.25 + weights["it"] * 1.0) / sum(weights.values())
+    assert prediction == pytest.approx(0.5 + 0.4 * ambition)
+    assert prediction > capability_weighted_mean(issue)  # clipping de pulls the outcome away from the status quo
+
+
+def test_the_institutions_bargain_but_never_object_and_the_parliament_only_under_co_decision(tmp_path):
+    rows = [[f"p{n}", f"i{n}", proc, "Unan", 0, 50, 80, 90, 10, 90, 30, 50, 60, 50, 40, 50]
+            for n, proc in enumerate(("COD", "CNS"))]
+    path = tmp_path / "inst.tsv"
+    header = ["prnr", "isnr", "proc", "counvte", "rp", "out", "pcom", "scom", "pep", "sep",
+              "pde", "sde", "pfr", "sfr", "pit", "sit"]
+    path.write_text("\n".join("\t".join(map(str, r)) for r in [header, *rows]) + "\n", encoding="utf-8")
+    cod, cns = read_issues(path)[0]
+    assert set(cod.institutions) == {"com", "ep"} and set(cns.institutions) == {"com"}
+    for issue in (cod, cns):
+        assert engine_prediction(issue, INF, bargaining="compromise") == pytest.approx(capability_weighted_mean(issue))
+    # the Parliament (at 0.1, salience 0.9) pulls the co-decision issue toward the status quo
+    assert engine_prediction(cod, INF, bargaining="compromise") < engine_prediction(cns, INF, bargaining="compromise")
+    # the veto engine has no institutions
+    assert engine_prediction(cod, INF) == pytest.approx(engine_prediction(cns, INF))
+    # an institution at the status quo, however salient, cannot block under unanimity
+    blocked = three_states("unanimity", institutions={"com": (0.0, 1.0)})
+    assert engine_prediction(blocked, 0.0, bargaining="compromise") > 0
+    assert engine_prediction(blocked, 0.0, bargaining="nash") > 0
+
+
+def test_the_institutions_leave_the_qmv_blocking_minority_to_the_member_states():
+    # with the Commission's 29 votes counted among the voters, a blocking minority of 26% of all votes would be
+    # smaller than Italy's share; as it is, Italy (29 of 87 member votes, 33%) blocks alone at tolerance 0
+    behind = Issue(2, "t", "qmv", {"de": 0.9, "fr": 0.9, "it": 0.0}, {"de": 0.5, "fr": 0.5, "it": 1.0}, 0.0, 0.5,
+                   institutions={"com": (1.0, 1.0), "ep": (1.0, 1.0)})
+    assert engine_prediction(behind, 0.0, bargaining="compromise") == 0.0
+
+
+def test_exchange_moves_a_prediction_only_when_saliences_differ_across_the_proposals_issues():
+    same = [three_states(proposal="P", row=2), three_states(proposal="P", row=3)]
+    held = backtest_module.traded_positions(same)
+    for issue in same:
+        assert engine_prediction(issue, INF, bargaining="exchange", held=held[issue.row]) == pytest.approx(
+            engine_prediction(issue, INF, bargaining="compromise"))
+    differ = [three_states(proposal="P", row=2, saliences={"de": 1.0, "fr": 0.2, "it": 0.2}),
+              three_states(proposal="P", row=3, saliences={"de": 0.2, "fr": 0.2, "it": 1.0})]
+    held = backtest_module.traded_positions(differ)
+    moved = [engine_prediction(i, INF, bargaining="exchange", held=held[i.row])
+             - engine_prediction(i, INF, bargaining="compromise") for i in differ]
+    assert max(abs(m) for m in moved) > 1e-3
+    assert backtest_module.traded_positions([differ[0]]) == {}  # alone: nothing to trade
+
+
+def test_every_mechanism_is_scored_with_its_own_fit_and_cross_validated_only_in_sample(tmp_path, capsys):
+    calibration, scored = deu_file(tmp_path / "cal.tsv", "cal", 14), deu_file(tmp_path / "eval.tsv", "ev", 15)
+    status, lines = backtest(capsys, scored, "--calibrate-on", calibration, "--out", tmp_path / "a")
+    assert status == 0 and lines[0].startswith("out-of-sample:")
+    models = set(pd.read_csv(tmp_path / "a" / "summary.csv").model)
+    mechanisms = {"engine", "engine (compromise)", "engine (nash)", "engine (exchange)"}
+    assert mechanisms <= models and not any("cross-validated" in m for m in models)
+    scoring = json.loads((tmp_path / "a" / "scoring.json").read_text())
+    assert set(scoring["mechanisms"]) == {"veto", "compromise", "nash", "exchange"}
+    status, lines = backtest(capsys, calibration, "--out", tmp_path / "b")
+    assert status == 0 and lines[0].startswith("in-sample:")
+    models = set(pd.read_csv(tmp_path / "b" / "summary.csv").model)
+    assert {f"{m}, cross-validated" for m in mechanisms} <= models

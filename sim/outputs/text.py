@@ -367,8 +367,8 @@ def backtest_report(result: Backtest, out: Path) -> str:
 
     fit, name = result.fit, result.file.name
     if result.in_sample:
-        head = (f"in-sample: {result.in_sample}, so the engine's row scores it on the issues it was fitted on "
-                "(the row 'engine, cross-validated' does not: chosen on four folds, scored on the fifth)")
+        head = (f"in-sample: {result.in_sample}, so the engine's rows score it on the issues they were fitted on "
+                "(the rows '..., cross-validated' do not: chosen on four folds, scored on the fifth)")
     elif result.shared:
         head = (f"partly in-sample: {result.shared} of the {len(result.issues)} issues of {name} are also in the "
                 f"calibration file {fit.calibration_file} (same issue number); the rest are out-of-sample")
@@ -378,20 +378,28 @@ def backtest_report(result: Backtest, out: Path) -> str:
     lines = [head, f"{len(result.issues)} issues from {result.file} "
                    f"({len(result.skipped)} rows or actors left out: {out}/skipped.txt)", "",
              *textwrap.wrap(f"fit (sco-sim {fit.version}; {out}/fit.json): free parameters "
-                            f"{', '.join(f'tolerance.{rule}' for rule in fit.rules)} (the cost of objecting), "
+                            f"{', '.join(f'tolerance.{rule}' for rule in fit.rules)} (the cost of objecting) "
+                            f"per mechanism ({', '.join(fit.mechanisms)}), "
                             f"fitted on {fit.calibration_file} (SHA-256 {fit.calibration_sha256[:16]}...)", 118,
                             subsequent_indent="    "),
              *textwrap.wrap(f"procedure: {fit.procedure}.", 116, initial_indent="  ", subsequent_indent="    ")]
-    for rule, fitted in fit.rules.items():
+    for (mechanism, rule), fitted in ((key, r) for m, rules in fit.mechanisms.items()
+                                      for key, r in (((m, rule), r) for rule, r in rules.items())):
         candidates = ", ".join(f"{c}={mae:.1f}" for c, mae in fitted.mae_per_candidate.items())
         groups = f" in {fitted.groups} proposals" if fit.grouping == "proposal" else ""
-        lines += textwrap.wrap(f"{rule}: tolerance {fitted.tolerance:g} on {fitted.issues} issues{groups}; "
+        lines += textwrap.wrap(f"{mechanism}, {rule}: tolerance {fitted.tolerance:g} on {fitted.issues} issues"
+                               f"{groups}; "
                                f"cross-validated MAE per candidate: {candidates}; error of the procedure, "
                                f"{fit.folds}-fold: {fitted.mae_of_procedure:.1f}",
                                116, initial_indent="  ", subsequent_indent="    ")
     lines += ["", _backtest_table(result.summary),
               "", *textwrap.wrap(
                   "Mean absolute error on the 0-100 scale, 95% bootstrap interval over issues, issues scored. "
+                  "engine: the veto mechanism (the presidency's compromise, lowered until the rule passes it); "
+                  "engine (compromise | nash | exchange): sim.core.bargaining's models, the Commission and, under "
+                  "co-decision, the Parliament bargaining with 29 votes but never objecting; exchange trades across "
+                  "the issues of one proposal (prnr). Issues without a reference point: the compromise model "
+                  "under every bargaining mechanism. The last lines are the veto engine's. "
                   "Compromise model: Nice votes x salience, with the Commission (pcom, scom) and, under co-decision "
                   "(proc COD), the Parliament (pep, sep) weighing 29 votes each. Per issue: "
                   f"{out}/issues.csv", 118), ""]

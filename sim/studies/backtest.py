@@ -14,9 +14,23 @@ to :func:`sim.engine.decide`, the engine the SCO model uses:
 - the predicted outcome is rp + a* d, a* the ambition the engine adopts (rp if nothing passes).
   Without a reference point there is no status quo to fall back to, so the compromise is the prediction.
 
-**Fit here, score there.** The engine's free parameters are the cost of objecting under each rule
-(``tolerance.unanimity``, ``tolerance.qmv``); everything else (the Nice votes, the QMV threshold, the 101
-offers, the candidate grid) is fixed. They are fitted on a calibration file only (:func:`fit`) and frozen
+**Every mechanism** (:data:`MECHANISMS`: veto, then sim.core.bargaining's compromise, nash, exchange) is scored on
+the same issues (:func:`table`, :func:`engine_predictions`). For the bargaining mechanisms ambition 1 is the position
+farthest from the status quo on the side of the compromise model's outcome, so a position x sits at
+(x - rp) / d in [.., 1]; the engine's outcome space is one-sided, so a position behind the status quo counts as the
+status quo. Every member's capability is its Nice votes, under both rules. The Commission and, under co-decision,
+the Parliament bargain with 29 votes and their saliences; sim.core lets only voters and the sponsor bargain, so they
+are passed as voters whose cost of objecting is 1e9 (they never object), and under QMV the threshold is rescaled so
+that the blocking minority stays 26% of the member states' votes. (Under Nash that cost is also their fallback, so
+their pull is near-linear and small beside members with a small cost of objecting: sim.core ties the fallback to the
+cost of objecting.) Exchange trades across the issues of one proposal (``prnr``) in the file scored
+(:func:`traded_positions`), then each issue is its compromise at the traded positions. Without a status quo there is
+no axis: the bargaining mechanisms predict the compromise model's outcome there.
+
+**Fit here, score there.** The engine's free parameters are the cost of objecting under each rule, per mechanism
+(``tolerance.<mechanism>.unanimity``, ``tolerance.<mechanism>.qmv``; a fit file from before the mechanisms is
+refused); everything else (the Nice votes, the QMV threshold, the 101 offers, the candidate grid) is fixed.
+They are fitted on a calibration file only (:func:`fit`) and frozen
 when another file is scored (:func:`run_backtest`); a score on the calibration file's own issues is labelled
 in-sample, and beside it the 5-fold cross-validated error of the whole procedure is the honest figure.
 
@@ -40,9 +54,11 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from .. import __version__
+from ..core import bargaining as bargaining_models
 from ..core.engine import Procedure, Terms, Valuation, decide
 from ..core.errors import ConfigError
 from ..core.files import atomic_text, claim, staged_folder
+from ..core.vocabulary import BARGAINING, Bargaining
 
 #: Nice-treaty Council votes (shared/data/SOURCES.md); the QMV threshold is about 74% of the 345 votes.
 NICE_VOTES = {"de": 29, "fr": 29, "it": 29, "uk": 29, "es": 27, "pl": 27, "ro": 14, "nl": 13, "be": 12, "cz": 12,
@@ -66,8 +82,22 @@ PROPOSAL_COLUMN, ISSUE_COLUMN, PROCEDURE_COLUMN = "prnr", "isnr", "proc"
 #: states' capability (29 Nice votes), as in Thomson et al. (2006) and shared/design/BARGAINING.md.
 COMMISSION, PARLIAMENT, CO_DECISION = "com", "ep", "COD"
 INSTITUTION_VOTES = max(NICE_VOTES.values())
-#: The models of the report, the engine first.
+#: The engine's mechanisms, scored each (sim.core.vocabulary.BARGAINING: veto first).
+MECHANISMS: tuple[Bargaining, ...] = BARGAINING
+#: The models of the report, the engine first: the veto mechanism is "engine", the others "engine (<mechanism>)".
 ENGINE, ENGINE_CV = "engine", "engine, cross-validated"
+
+
+def model_name(mechanism: str) -> str:
+    """The report's name for the engine under ``mechanism``."""
+    return ENGINE if mechanism == "veto" else f"engine ({mechanism})"
+
+
+def cv_name(mechanism: str) -> str:
+    """The report's name for the engine under ``mechanism``, cross-validated."""
+    return f"{model_name(mechanism)}, cross-validated"
+
+
 BASELINES = ("compromise model", "weighted mean", "median", "reference point")
 #: What marks a fit file, and how large one may be.
 FIT_FORMAT = "sco-sim backtest fit"
@@ -175,28 +205,146 @@ def compromise(issue: Issue) -> float:
             else float(np.mean(list(issue.positions.values()))))
 
 
-def engine_prediction(issue: Issue, tolerance: float, steps: int = 101) -> float:
-    """The engine's outcome: the compromise, lowered toward the status quo until the rule lets it pass."""
-    offer = compromise(issue)
-    if issue.reference is None or abs(offer - issue.reference) < 1e-12:
-        return offer if issue.reference is None else issue.reference
-    d = offer - issue.reference
-    actors = list(issue.positions)
-    x = np.array([issue.positions[a] for a in actors])
-    s = np.array([issue.saliences[a] for a in actors])
-    # the presidency (a non-voting sponsor, last) wants its compromise adopted
-    benefit = np.append(2 * s * d * (x - issue.reference), 1.0)[None, :]
+#: The cost of objecting that stands for "no objection binds" ("inf"): the engine needs a finite number.
+NO_OBJECTION = 1e9
+
+
+@dataclass(frozen=True)
+class Table:
+    """One issue on the engine's one-sided axis: the status quo ``reference`` at ambition 0, ``reference + d`` at
+    ambition 1; the bargainers (member states, then institutions) and the presidency, a non-voting sponsor, last."""
+
+    reference: float
+    d: float
+    actors: tuple[str, ...]  # the bargainers, without the sponsor
+    valuation: Valuation  # (1, N + 1)
+    capability: NDArray[np.float64]  # (N + 1,)
+    members: int  # the first ``members`` actors are member states; the rest are institutions, which never object
+    procedure: Procedure
+
+
+def table(issue: Issue, bargaining: Bargaining = "veto", steps: int = 101) -> Table | None:
+    """The issue on the engine's axis; None where it has no status quo or nothing to move toward.
+
+    Under the veto mechanism ambition 1 is the member states' compromise (:func:`compromise`), and the bargainers
+    are the member states. Under the bargaining mechanisms ambition 1 is the position farthest from the status
+    quo, among the member states' and the institutions', on the side of the compromise model's outcome
+    (:func:`compromise_model`), so that no position on that side is clipped; the engine's outcome space is
+    one-sided (ambition 0 to 1), so a position on the other side of the status quo counts as the status quo
+    itself (position 0; its salience, by :func:`sim.core.bargaining.salience`, then also counts the slope it has
+    there). The Commission and, under co-decision, the Parliament bargain with 29 votes each.
+    """
+    if issue.reference is None:
+        return None
+    rp = issue.reference
+    members = list(issue.positions)
+    institutions = [] if bargaining == "veto" else list(issue.institutions)
+    if bargaining == "veto":
+        d = compromise(issue) - rp
+    else:
+        side = np.sign(compromise_model(issue) - rp)
+        everyone = [*issue.positions.values(), *(x for x, _ in issue.institutions.values())]
+        d = float(side * max(side * (x - rp) for x in everyone)) if side else 0.0
+    if abs(d) < 1e-12:
+        return None
+    x = np.array([*(issue.positions[a] for a in members), *(issue.institutions[a][0] for a in institutions)])
+    s = np.array([*(issue.saliences[a] for a in members), *(issue.institutions[a][1] for a in institutions)])
+    # the presidency (a non-voting sponsor, last) wants the proposal adopted: its utility rises with the ambition
+    benefit = np.append(2 * s * d * (x - rp), 1.0)[None, :]
     cost = np.append(s * d * d, 0.0)[None, :]
-    value = Valuation(benefit, cost, np.zeros_like(benefit), np.zeros_like(cost))
-    voters = np.append(np.ones(len(actors), dtype=bool), False)[None, :]
-    capability = np.append([NICE_VOTES[a] for a in actors], 0.0)
-    rule = (Procedure("consensus", None, steps) if issue.rule == "unanimity"
-            else Procedure("capability_majority", QMV_THRESHOLD, steps))
-    terms = Terms(sponsor=len(actors), ambition=1.0, min_ambition=0.0, min_participants=1)
-    tol = np.full((1, len(actors) + 1), tolerance if np.isfinite(tolerance) else 1e9)
-    decision = decide(value, tol, voters, capability, terms, rule)
-    ambition = decision.ambition[0] if decision.adopted[0] else 0.0
-    return float(issue.reference + ambition * d)
+    member_votes = float(sum(NICE_VOTES[a] for a in members))
+    capability = np.array([*(NICE_VOTES[a] for a in members), *(INSTITUTION_VOTES for _ in institutions), 0.0],
+                          dtype=float)
+    if issue.rule == "unanimity":
+        procedure = Procedure("consensus", None, steps, bargaining)
+    else:
+        # the institutions vote (so that they bargain) but never object; the blocking minority stays the member
+        # states' (1 - 255/345 of their votes) however many votes the institutions add
+        share = 1 - (1 - QMV_THRESHOLD) * member_votes / (capability.sum())
+        procedure = Procedure("capability_majority", share, steps, bargaining)
+    valuation = Valuation(benefit, cost, np.zeros_like(benefit), np.zeros_like(cost))
+    return Table(rp, d, (*members, *institutions), valuation, capability, len(members), procedure)
+
+
+def engine_predictions(issue: Issue, tolerances: tuple[float, ...] | list[float], bargaining: Bargaining = "veto",
+                       steps: int = 101, held: NDArray[np.float64] | None = None) -> NDArray[np.float64]:
+    """The engine's outcome under ``bargaining`` for each cost of objecting (one replicate each); ``held`` are
+    the bargainers' traded positions (N + 1,), from :func:`traded_positions`, for exchange.
+
+    Without a status quo the engine has no axis: the prediction is the member states' compromise under the
+    veto mechanism, the compromise model's outcome under the others."""
+    found = table(issue, bargaining, steps)
+    if found is None:
+        fallback = (compromise(issue) if bargaining == "veto" else compromise_model(issue)
+                    if issue.reference is None else issue.reference)
+        return np.full(len(tolerances), fallback)
+    n, k = found.capability.size, len(tolerances)
+    t = np.array([tol if np.isfinite(tol) else NO_OBJECTION for tol in tolerances])
+    tolerance = np.repeat(t[:, None], n, axis=1)
+    tolerance[:, found.members:n - 1] = NO_OBJECTION  # the institutions cannot object under the Council's rule
+    voters = np.ones((k, n), dtype=bool)
+    voters[:, -1] = False
+    v = found.valuation
+    valuation = Valuation(*(np.repeat(a, k, axis=0) for a in (v.benefit, v.cost, v.outside_benefit, v.outside_cost)))
+    terms = Terms(sponsor=n - 1, ambition=1.0, min_ambition=0.0, min_participants=1)
+    if bargaining == "exchange" and held is not None:
+        decision = bargaining_models.compromise(valuation, tolerance, voters, found.capability, terms,
+                                                found.procedure, held=np.repeat(held[None, :], k, axis=0))
+    else:
+        decision = decide(valuation, tolerance, voters, found.capability, terms, found.procedure)
+    ambition = np.where(decision.adopted, decision.ambition, 0.0)
+    return np.asarray(found.reference + ambition * found.d, dtype=float)
+
+
+def engine_prediction(issue: Issue, tolerance: float, steps: int = 101, bargaining: Bargaining = "veto",
+                      held: NDArray[np.float64] | None = None) -> float:
+    """The engine's outcome under ``bargaining`` (veto: the compromise, lowered toward the status quo until the
+    rule lets it pass; compromise, nash, exchange: sim.core.bargaining's), with one cost of objecting."""
+    return float(engine_predictions(issue, [tolerance], bargaining, steps, held)[0])
+
+
+def traded_positions(issues: list[Issue]) -> dict[int, NDArray[np.float64]]:
+    """Per issue (by row) of a legislative proposal with other issues in ``issues`` (same ``prnr``, each with a
+    status quo), the positions its bargainers hold after trading across the proposal's issues
+    (:func:`sim.core.bargaining.exchange`), in the order of :func:`table`'s actors, the sponsor last.
+
+    The actors are aligned across the proposal's issues; an actor absent from an issue has no salience there
+    (benefit and cost 0), so it neither trades on it nor weighs in its compromise. Issues without a sibling are
+    not traded: exchange decides them as their compromise."""
+    groups: dict[str, list[tuple[Issue, Table]]] = {}
+    for issue in issues:
+        found = table(issue, "exchange")
+        if issue.proposal is not None and found is not None:
+            groups.setdefault(issue.proposal, []).append((issue, found))
+    held: dict[int, NDArray[np.float64]] = {}
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        actors = [a for a in (*NICE_VOTES, COMMISSION, PARLIAMENT) if any(a in t.actors for _, t in members)]
+        where = {a: n for n, a in enumerate(actors)}
+        n = len(actors) + 1  # the sponsor last
+        capability = np.array([*(NICE_VOTES.get(a, INSTITUTION_VOTES) for a in actors), 0.0])
+        valuations = []
+        for _, t in members:
+            benefit, cost = np.zeros((1, n)), np.zeros((1, n))
+            cells = [where[a] for a in t.actors] + [n - 1]
+            benefit[0, cells], cost[0, cells] = t.valuation.benefit[0], t.valuation.cost[0]
+            valuations.append(Valuation(benefit, cost, np.zeros((1, n)), np.zeros((1, n))))
+        voters = np.ones((1, n), dtype=bool)
+        voters[0, -1] = False
+        traded = bargaining_models.exchange(valuations, voters, capability, [1.0] * len(members))
+        for (issue, t), positions in zip(members, traded, strict=True):
+            held[issue.row] = positions[0, [where[a] for a in t.actors] + [n - 1]]
+    return held
+
+
+def candidates(issues: list[Issue], bargaining: Bargaining) -> NDArray[np.float64]:
+    """The engine's predictions (T, n) under ``bargaining``, one row per candidate cost of objecting
+    (:data:`TOLERANCES`), one column per issue."""
+    held = traded_positions(issues) if bargaining == "exchange" else {}
+    if not issues:
+        return np.empty((len(TOLERANCES), 0))
+    return np.stack([engine_predictions(i, TOLERANCES, bargaining, held=held.get(i.row)) for i in issues], axis=1)
 
 
 def compromise_model(issue: Issue) -> float:
@@ -221,8 +369,9 @@ def baselines(issue: Issue) -> dict[str, float | None]:
 # --- the fit: cross-validated on the calibration file only -----------------------------------------------
 
 
-PROCEDURE = (f"per rule, each candidate cost of objecting in {{{', '.join(map(str, TOLERANCES))}}} is scored by "
-             f"{FOLDS}-fold cross-validation on the calibration file's issues under that rule; the folds are "
+PROCEDURE = ("per mechanism and rule, each candidate cost of objecting in "
+             f"{{{', '.join(map(str, TOLERANCES))}}} is scored by {FOLDS}-fold cross-validation on the "
+             "calibration file's issues under that rule; the folds are "
              f"{{grouping}} in an order drawn by a permutation with seed {FOLD_SEED}, cut into {FOLDS} near-equal "
              "parts; the candidate with the lowest cross-validated MAE is chosen (ties: the smaller). A candidate "
              "has nothing fitted inside the folds, so its cross-validated MAE equals its MAE over the calibration "
@@ -242,9 +391,9 @@ class RuleFit:
 
 @dataclass(frozen=True)
 class Fit:
-    """The engine's fitted parameters, where they come from, and how they were chosen."""
+    """The engine's fitted parameters per mechanism and rule, where they come from, and how they were chosen."""
 
-    rules: dict[str, RuleFit]
+    mechanisms: dict[Bargaining, dict[str, RuleFit]]  # mechanism -> rule -> fit
     calibration_file: str
     calibration_sha256: str
     calibration_issues: tuple[str, ...]  # the calibration issues' identifiers (``isnr``), where the file gives them
@@ -254,8 +403,15 @@ class Fit:
     version: str = __version__
 
     @property
-    def tolerance(self) -> dict[str, float]:
-        return {rule: fitted.tolerance for rule, fitted in self.rules.items()}
+    def rules(self) -> tuple[str, ...]:
+        """The rules fitted (the same under every mechanism)."""
+        return tuple(next(iter(self.mechanisms.values()), {}))
+
+    @property
+    def tolerance(self) -> dict[str, dict[str, float]]:
+        """The cost of objecting per mechanism and rule."""
+        return {mechanism: {rule: fitted.tolerance for rule, fitted in rules.items()}
+                for mechanism, rules in self.mechanisms.items()}
 
     @property
     def procedure(self) -> str:
@@ -288,11 +444,15 @@ def fold_of(issues: list[Issue], grouping: str, folds: int = FOLDS, seed: int = 
     return np.array([part[key] for key in keys], dtype=np.intp)
 
 
-def cross_validate(issues: list[Issue], grouping: str, folds: int = FOLDS,
-                   seed: int = FOLD_SEED) -> tuple[RuleFit, NDArray[np.float64]]:
-    """The fit on issues of one rule, and each issue's held-out prediction (the candidate chosen without its
-    fold). Assumes the issues share a rule and form at least ``folds`` groups."""
-    predictions = np.array([[engine_prediction(i, t) for i in issues] for t in TOLERANCES])
+def cross_validate(issues: list[Issue], grouping: str, folds: int = FOLDS, seed: int = FOLD_SEED,
+                   bargaining: Bargaining = "veto", predictions: NDArray[np.float64] | None = None,
+                   ) -> tuple[RuleFit, NDArray[np.float64]]:
+    """The fit on issues of one rule under ``bargaining``, and each issue's held-out prediction (the candidate
+    chosen without its fold). ``predictions`` (T, n) are :func:`candidates` of the issues, if already computed
+    (exchange's positions are traded across a proposal's issues, which a caller may hold beyond ``issues``).
+    Assumes the issues share a rule and form at least ``folds`` groups."""
+    if predictions is None:
+        predictions = candidates(issues, bargaining)
     outcomes = np.array([i.outcome for i in issues])
     errors = np.abs(predictions - outcomes)
     fold = fold_of(issues, grouping, folds, seed)
@@ -308,24 +468,39 @@ def cross_validate(issues: list[Issue], grouping: str, folds: int = FOLDS,
     return fitted, held
 
 
+def _cross_validated(issues: list[Issue], mechanism: Bargaining, grouping: str,
+                     ) -> dict[str, tuple[list[Issue], tuple[RuleFit, NDArray[np.float64]]]]:
+    """Per rule with enough groups: its issues, and :func:`cross_validate`'s fit and held-out predictions under
+    ``mechanism`` (the candidates computed once over all ``issues``, so exchange trades across every issue of a
+    proposal, whatever its rule)."""
+    predictions = candidates(issues, mechanism)
+    column = {i.row: n for n, i in enumerate(issues)}
+    return {rule: (mine, cross_validate(mine, grouping, bargaining=mechanism,
+                                        predictions=predictions[:, [column[i.row] for i in mine]]))
+            for rule, mine in _by_rule(issues, grouping).items()}
+
+
 def fit(issues: list[Issue], path: Path) -> Fit:
-    """Each rule's cost of objecting, fitted on the issues of the calibration file ``path`` alone. A rule with
-    fewer than FOLDS groups is not fitted; with none fitted, the file is refused."""
+    """Each mechanism's cost of objecting per rule, fitted on the issues of the calibration file ``path`` alone.
+    A rule with fewer than FOLDS groups is not fitted; with none fitted, the file is refused."""
     grouping = grouping_of(issues)
-    rules = {rule: cross_validate(mine, grouping)[0] for rule, mine in _by_rule(issues, grouping).items()}
-    if not rules:
+    if not _by_rule(issues, grouping):
         raise ConfigError(path, "counvte", f"expected at least {FOLDS} proposals (or issues) under one rule "
                                            "to cross-validate its cost of objecting")
-    return Fit(rules, str(path.resolve()), sha256(path), tuple(i.ident for i in issues if i.ident), grouping)
+    mechanisms = {m: {rule: found[0] for rule, (_, found) in _cross_validated(issues, m, grouping).items()}
+                  for m in MECHANISMS}
+    return Fit(mechanisms, str(path.resolve()), sha256(path), tuple(i.ident for i in issues if i.ident), grouping)
 
 
-def held_out(issues: list[Issue]) -> dict[int, float]:
-    """Each issue's prediction (by row) by the engine fitted without the issue's fold, for the rules that have
-    enough groups to cross-validate."""
+def held_out(issues: list[Issue]) -> dict[str, dict[int, float]]:
+    """Per mechanism, each issue's prediction (by row) by the engine fitted without the issue's fold, for the
+    rules that have enough groups to cross-validate."""
     grouping = grouping_of(issues)
-    predictions: dict[int, float] = {}
-    for mine in _by_rule(issues, grouping).values():
-        predictions.update(zip((i.row for i in mine), cross_validate(mine, grouping)[1].tolist(), strict=True))
+    predictions: dict[str, dict[int, float]] = {}
+    for m in MECHANISMS:
+        mine = predictions.setdefault(m, {})
+        for chosen, (_, held) in _cross_validated(issues, m, grouping).values():
+            mine.update(zip((i.row for i in chosen), held.tolist(), strict=True))
     return predictions
 
 
@@ -343,13 +518,17 @@ def fit_document(fitted: Fit) -> dict[str, Any]:
     return {
         "format": FIT_FORMAT,
         "sco_sim_version": fitted.version,
-        "parameters": {"tolerance": {rule: label(t) if math.isinf(t) else t for rule, t in fitted.tolerance.items()}},
+        "parameters": {"tolerance": {m: {rule: label(t) if math.isinf(t) else t for rule, t in rules.items()}
+                                     for m, rules in fitted.tolerance.items()}},
         "calibration_file": {"path": fitted.calibration_file, "sha256": fitted.calibration_sha256,
                              "issue_ids": list(fitted.calibration_issues)},
         "procedure": {"description": fitted.procedure, "folds": fitted.folds, "seed": fitted.seed,
-                      "grouping": fitted.grouping, "candidates": [label(t) for t in TOLERANCES]},
-        "cross_validation": {rule: {"issues": r.issues, "groups": r.groups, "mae_per_candidate": r.mae_per_candidate,
-                                    "mae_of_procedure": r.mae_of_procedure} for rule, r in fitted.rules.items()},
+                      "grouping": fitted.grouping, "candidates": [label(t) for t in TOLERANCES],
+                      "mechanisms": list(fitted.mechanisms)},
+        "cross_validation": {m: {rule: {"issues": r.issues, "groups": r.groups,
+                                        "mae_per_candidate": r.mae_per_candidate,
+                                        "mae_of_procedure": r.mae_of_procedure} for rule, r in rules.items()}
+                             for m, rules in fitted.mechanisms.items()},
     }
 
 
@@ -381,19 +560,32 @@ def load_fit(path: Path) -> Fit:
     if not isinstance(document, dict) or document.get("format") != FIT_FORMAT:
         raise ConfigError(path, "format", f"expected {FIT_FORMAT!r} (a file written by --save-fit)")
     tolerances = _mapping(path, document, "parameters.tolerance")
-    if not tolerances or not set(tolerances) <= set(RULES):
-        raise ConfigError(path, "parameters.tolerance", f"expected a tolerance for {' and/or '.join(RULES)}")
-    rules = {}
-    for rule in tolerances:
-        tolerance = _tolerance(path, tolerances[rule], f"parameters.tolerance.{rule}")
-        where = f"cross_validation.{rule}"
-        per_candidate = _mapping(path, document, f"{where}.mae_per_candidate")
-        rules[rule] = RuleFit(tolerance, _count(path, document, f"{where}.issues"),
-                              _count(path, document, f"{where}.groups"),
-                              {str(k): _real(path, v, f"{where}.mae_per_candidate.{k}")
-                               for k, v in per_candidate.items()},
-                              _real(path, _value(path, document, f"{where}.mae_of_procedure"),
-                                    f"{where}.mae_of_procedure"))
+    per_mechanism = f"a tolerance per mechanism ({', '.join(MECHANISMS)}), each a mapping of rule to tolerance"
+    for key in tolerances:
+        if key not in MECHANISMS:  # a fit written before the mechanisms maps rules to tolerances: refused
+            raise ConfigError(path, f"parameters.tolerance.{key}",
+                              f"expected {per_mechanism} (a fit from before the mechanisms? refit it with --save-fit)")
+    missing = [m for m in MECHANISMS if m not in tolerances]
+    if missing:
+        raise ConfigError(path, f"parameters.tolerance.{missing[0]}" if tolerances else "parameters.tolerance",
+                          f"expected {per_mechanism}")
+    mechanisms: dict[Bargaining, dict[str, RuleFit]] = {}
+    for m in MECHANISMS:
+        given = _mapping(path, document, f"parameters.tolerance.{m}")
+        if not given or not set(given) <= set(RULES) or (mechanisms and set(given) != set(mechanisms["veto"])):
+            raise ConfigError(path, f"parameters.tolerance.{m}",
+                              f"expected a tolerance for {' and/or '.join(RULES)}, the same rules for every mechanism")
+        rules = mechanisms.setdefault(m, {})
+        for rule in given:
+            tolerance = _tolerance(path, given[rule], f"parameters.tolerance.{m}.{rule}")
+            where = f"cross_validation.{m}.{rule}"
+            per_candidate = _mapping(path, document, f"{where}.mae_per_candidate")
+            rules[rule] = RuleFit(tolerance, _count(path, document, f"{where}.issues"),
+                                  _count(path, document, f"{where}.groups"),
+                                  {str(k): _real(path, v, f"{where}.mae_per_candidate.{k}")
+                                   for k, v in per_candidate.items()},
+                                  _real(path, _value(path, document, f"{where}.mae_of_procedure"),
+                                        f"{where}.mae_of_procedure"))
     digest = _value(path, document, "calibration_file.sha256")
     if not (isinstance(digest, str) and len(digest) == 64 and all(c in "0123456789abcdef" for c in digest)):
         raise ConfigError(path, "calibration_file.sha256", "expected 64 lower-case hexadecimal digits")
@@ -403,7 +595,7 @@ def load_fit(path: Path) -> Fit:
     grouping = _value(path, document, "procedure.grouping")
     if grouping not in GROUPINGS:
         raise ConfigError(path, "procedure.grouping", f"expected one of {', '.join(GROUPINGS)}")
-    return Fit(rules, _text(path, document, "calibration_file.path"), digest, tuple(ids), grouping,
+    return Fit(mechanisms, _text(path, document, "calibration_file.path"), digest, tuple(ids), grouping,
                _count(path, document, "procedure.folds"), _count(path, document, "procedure.seed"),
                _text(path, document, "sco_sim_version"))
 
@@ -455,13 +647,20 @@ def _tolerance(path: Path, node: Any, key: str) -> float:
 # --- scoring ----------------------------------------------------------------------------------------
 
 
-def predict(issues: list[Issue], tolerance: dict[str, float], held_out: dict[int, float] | None) -> pd.DataFrame:
-    """Per issue (x100): the outcome, the engine with the given tolerances, its held-out prediction if given,
-    and the baselines."""
+def predict(issues: list[Issue], tolerance: dict[str, dict[str, float]],
+            held_out: dict[str, dict[int, float]] | None) -> pd.DataFrame:
+    """Per issue (x100): the outcome, the engine under each mechanism with the given tolerances (mechanism ->
+    rule -> tolerance), its held-out prediction if given, and the baselines."""
+    traded = traded_positions(issues)
     rows = []
     for issue in issues:
-        predictions = {ENGINE: engine_prediction(issue, tolerance[issue.rule]),
-                       **({} if held_out is None else {ENGINE_CV: held_out.get(issue.row)}), **baselines(issue)}
+        predictions: dict[str, float | None] = {}
+        for m in MECHANISMS:
+            predictions[model_name(m)] = engine_prediction(issue, tolerance[m][issue.rule], bargaining=m,
+                                                           held=traded.get(issue.row) if m == "exchange" else None)
+            if held_out is not None:
+                predictions[cv_name(m)] = held_out[m].get(issue.row)
+        predictions.update(baselines(issue))
         rows.append({"row": issue.row, "issue": issue.name, "rule": issue.rule, "outcome": 100 * issue.outcome,
                      **{model: None if p is None else 100 * p for model, p in predictions.items()}})
     return pd.DataFrame(rows)
@@ -499,9 +698,10 @@ class Backtest:
     per_issue: pd.DataFrame
     summary: pd.DataFrame
 
-    def mae(self, issues: str) -> float:
-        """The engine's MAE (x100) over ``issues`` (all, unanimity, qmv); nan where the file has none."""
-        row = self.summary[(self.summary.model == ENGINE) & (self.summary.issues == issues)]
+    def mae(self, issues: str, model: str = ENGINE) -> float:
+        """A model's MAE (x100; the veto engine's unless told) over ``issues`` (all, unanimity, qmv); nan where
+        the file has none."""
+        row = self.summary[(self.summary.model == model) & (self.summary.issues == issues)]
         return float(row.mae.iloc[0]) if len(row) else float("nan")
 
 
@@ -554,8 +754,13 @@ def scoring_document(result: Backtest) -> dict[str, Any]:
     return {"file": str(result.file.resolve()), "sha256": result.sha256,
             "score": score_kind(result), "why": result.in_sample,
             "issues_also_in_calibration": result.shared,
-            **{f"mae_{'overall' if s == 'all' else s}": None if math.isnan(result.mae(s)) else result.mae(s)
-               for s in ("all", *RULES)}}
+            **_maes(result, ENGINE),
+            "mechanisms": {m: _maes(result, model_name(m)) for m in MECHANISMS}}
+
+
+def _maes(result: Backtest, model: str) -> dict[str, float | None]:
+    return {f"mae_{'overall' if s == 'all' else s}": None if math.isnan(result.mae(s, model)) else result.mae(s, model)
+            for s in ("all", *RULES)}
 
 
 def score_kind(result: Backtest) -> str:
