@@ -321,6 +321,35 @@ def machine_ceiling(replicates: int, duration: float, repeats: int) -> None:
         say(f"{name}_median", f"{np.median(rates[2]) / np.median(rates[1]):.2f}")
 
 
+DEU = ROOT.parent / "shared" / "data" / "deu3" / "deu3_calibration.tsv"
+
+
+def deu_backtest(repeats: int) -> None:
+    """The DEU III file backtested under every mechanism, fits and the cross-validated rows included (a whole
+    `run_backtest`), and each mechanism alone on the file (every candidate cost of objecting): best of ``repeats``,
+    side by side in this run."""
+    from sim.core.vocabulary import BARGAINING
+    from sim.studies.backtest import candidates, read_issues, run_backtest
+
+    if not DEU.is_file():
+        say("deu_backtest_seconds", "nan (no ../shared/data/deu3)")
+        return
+    issues = read_issues(DEU)[0]
+    seconds: dict[str, list[float]] = {"whole": [], **{m: [] for m in BARGAINING}}
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run_backtest(DEU)
+        seconds["whole"].append(time.perf_counter() - start)
+        for mechanism in BARGAINING:
+            start = time.perf_counter()
+            candidates(issues, mechanism)
+            seconds[mechanism].append(time.perf_counter() - start)
+    say("deu_issues", len(issues))
+    say("deu_backtest_seconds", f"{min(seconds['whole']):.2f}")
+    for mechanism in BARGAINING:
+        say(f"deu_mechanism_seconds[{mechanism}]", f"{min(seconds[mechanism]):.2f}")
+
+
 def step_scaling(replicates: int) -> None:
     """Cost of one model step for synthetic configurations of growing size."""
     import yaml
@@ -357,7 +386,7 @@ def step_scaling(replicates: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description="sco-sim benchmarks")
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
-    parser.add_argument("--only", choices=["sweep-memory"], help="run only this benchmark")
+    parser.add_argument("--only", choices=["sweep-memory", "deu"], help="run only this benchmark")
     args = parser.parse_args()
     quick = args.quick
     say("machine", f"{os.cpu_count()} cores, numpy {np.__version__}, mesa {mesa.__version__}")
@@ -366,9 +395,13 @@ def main() -> None:
     if args.only == "sweep-memory":
         sweep_memory(shapes, workers=2)
         return
+    if args.only == "deu":
+        deu_backtest(3)
+        return
     against_batch_run(100 if quick else 1000)
     in_process = against_numpy(2000 if quick else 50_000)
     parameter_draws(2000 if quick else 50_000)
+    deu_backtest(1 if quick else 3)
     machine_ceiling(*((200, 1.0, 1) if quick else (1000, 4.0, 5)))
     worker_scaling(*((10, 1000, 2) if quick else (100, 1000, 7)))
     worker_scaling(*((20, 1000, 1) if quick else (300, 1000, 3)), headline=False)  # how start-up weighs as sweeps grow

@@ -10,7 +10,8 @@ from .conftest import ROOT
 NAMES = ("batch_run_runs_per_second", "speedup_over_batch_run", "batch_run_outcomes_identical",
          "slowdown_vs_numpy_kernel", "slowdown_vs_numpy_kernel[model=point]",
          "parameter_draws_seconds_per_million_replicates", "drawn_over_fixed_parameters_run_time",
-         "sweep_over_in_process_rate", "two_worker_speedup", "sweep_peak_memory_mb",
+         "sweep_over_in_process_rate", "deu_backtest_seconds",
+         "deu_mechanism_seconds[exchange]", "two_worker_speedup", "sweep_peak_memory_mb",
          "step_seconds[members=1000,proposals=100,replicates=100]")
 
 
