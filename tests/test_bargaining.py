@@ -17,12 +17,13 @@ from sim.core.bargaining import (
     Market,
     compromise,
     compromise_outcome,
+    decide,
     exchange,
     positions,
     salience,
     stacked,
 )
-from sim.core.engine import Procedure, Route, Stance, Terms, Valuation, decide, utility
+from sim.core.engine import Procedure, Route, Stance, Terms, Valuation, utility
 from sim.core.vocabulary import BARGAINING, RULES
 
 S, R, OBJECTION = Stance.SUPPORT, Stance.RESERVATION, Stance.OBJECTION

@@ -44,6 +44,7 @@ from .engine import (
     rule_limit,
     utility,
 )
+from .engine import decide as veto
 from .vocabulary import BARGAINING
 
 #: Bisection steps finding the Nash product's maximum on a piece: they narrow it to 2**-32 of its length.
@@ -61,6 +62,22 @@ NO_GAIN = 1e-12
 VALUATION_ARRAYS = ("benefit", "cost", "outside_benefit", "outside_cost")
 
 Array = NDArray[np.float64]
+
+
+def decide(
+    valuation: Valuation,
+    tolerance: Array,
+    voters: NDArray[np.bool_],
+    capability: Array,
+    terms: Terms,
+    procedure: Procedure,
+) -> Decision:
+    """Decide one proposal by the mechanism ``procedure.bargaining``: the veto reading of
+    :func:`sim.core.engine.decide`, or one of the bargaining models here (:func:`bargain`). What the model and the
+    studies call, so that the engine does not import the models built on it."""
+    if procedure.bargaining == "veto":
+        return veto(valuation, tolerance, voters, capability, terms, procedure)
+    return bargain(valuation, tolerance, voters, capability, terms, procedure)
 
 
 def bargain(

@@ -268,14 +268,13 @@ def decide(
     rule) or withdrawn (one passed, but was worth nothing to the sponsor or too few took part).
 
     That is the veto mechanism (``procedure.bargaining``), the agenda setter of the procedural models (Romer and
-    Rosenthal 1978; Tsebelis 2002); the others are :func:`sim.core.bargaining.bargain`'s.
+    Rosenthal 1978; Tsebelis 2002); :func:`sim.core.bargaining.decide` decides under every mechanism.
     """
     if (valuation.outside_cost < 0).any() or (valuation.cost < valuation.outside_cost).any():
         raise ValueError("a valuation needs 0 <= outside_cost <= cost (see Valuation)")
     if procedure.bargaining != "veto":
-        from .bargaining import bargain  # here, not above: the bargaining models build on this module
-
-        return bargain(valuation, tolerance, voters, capability, terms, procedure)
+        raise ValueError(f"engine.decide is the veto mechanism; decide {procedure.bargaining!r} with "
+                         "sim.core.bargaining.decide, which decides under every mechanism")
     grid = offers(terms, procedure.ambition_steps)  # (1 or R, offers)
     n_offers = grid.shape[1]
     tolerance = np.broadcast_to(tolerance, voters.shape)

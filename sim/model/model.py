@@ -21,8 +21,8 @@ from mesa.agentset import AgentSet
 from numpy.typing import NDArray
 
 from ..core import streams
-from ..core.bargaining import compromise, exchange
-from ..core.engine import Decision, Route, Stance, Terms, Valuation, decide, limits
+from ..core.bargaining import compromise, decide, exchange
+from ..core.engine import Decision, Route, Stance, Terms, Valuation, limits
 from ..core.records import Record, Status
 from ..inputs.configuration import Configuration
 from ..inputs.plausible import plausible_ranges

@@ -55,7 +55,8 @@ from numpy.typing import NDArray
 
 from .. import __version__
 from ..core import bargaining as bargaining_models
-from ..core.engine import Procedure, Terms, Valuation, decide
+from ..core.bargaining import decide
+from ..core.engine import Procedure, Terms, Valuation
 from ..core.errors import ConfigError
 from ..core.files import atomic_text, claim, staged_folder
 from ..core.vocabulary import BARGAINING, Bargaining

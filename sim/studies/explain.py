@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.bargaining import positions, salience
-from ..core.engine import Route, Stance, decide, limits
+from ..core.bargaining import decide, positions, salience
+from ..core.engine import Route, Stance, limits
 from ..core.errors import ConfigError
 from ..core.vocabulary import Bargaining
 from ..inputs.configuration import Configuration
