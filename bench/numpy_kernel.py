@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim.inputs.configuration import INFLUENCE, Configuration
-from sim.inputs.plausible import plausible_ranges
+from sim.inputs.plausible import CONSTANTS, plausible_ranges
 from sim.inputs.scenario import Scenario
 from sim.model.interests import GAIN_RELATIONS, Arrays, to_arrays
 from sim.model.worlds import drawn
@@ -95,16 +95,19 @@ class _Worlds:
         self.shape = (replicates // size, size)
         self.arrays: Arrays = point if parameters == "fixed" else drawn(
             point, plausible_ranges(config, fitted=parameters == "drawn"), seed, np.arange(replicates), size)
-        written = {"rules.objection_cost": config.rules.objection_cost, "rules.deference": config.rules.deference,
-                   "rules.sponsor_error": config.rules.sponsor_error, "noise.weights": config.noise.weights,
-                   "noise.judgement": config.noise.judgement, "noise.persistence": config.noise.persistence}
-        # each constant (U or 1, 1, 1): per world, against (U, S, n) arrays
-        self.constant = {path: self.arrays.constants.get(path, np.full((1, 1), value))[:, :, None]
-                         for path, value in written.items()}
+        # each constant the worlds may draw (U or 1, 1, 1): per world, against (U, S, n) arrays
+        self.constant = {path: self.arrays.constants.get(path, np.full((1, 1), _written(config, path)))[:, :, None]
+                         for path in CONSTANTS}
 
     def of(self, array: Floats) -> Floats:
         """``array`` (world axis first) against per-replicate arrays: a replicate axis of 1 after the world's."""
         return array[:, None]
+
+
+def _written(config: Configuration, path: str) -> float:
+    """A constant of the model as the configuration writes it (``rules.objection_cost``)."""
+    block, field = path.split(".")
+    return float(getattr(getattr(config, block), field))
 
 
 def _ar1(previous: Floats | None, innovation: Floats, rho: Floats) -> Floats:

@@ -73,30 +73,17 @@ def decide(
     procedure: Procedure,
 ) -> Decision:
     """Decide one proposal by the mechanism ``procedure.bargaining``: the veto reading of
-    :func:`sim.core.engine.decide`, or one of the bargaining models here (:func:`bargain`). What the model and the
-    studies call, so that the engine does not import the models built on it."""
-    if procedure.bargaining == "veto":
+    :func:`sim.core.engine.decide`, or one of the bargaining models here. What the model and the studies call, so
+    that the engine does not import the models built on it. Exchange needs other proposals to trade across
+    (:func:`exchange`); a proposal decided alone is its compromise."""
+    mechanism = procedure.bargaining
+    if mechanism == "veto":
         return veto(valuation, tolerance, voters, capability, terms, procedure)
-    return bargain(valuation, tolerance, voters, capability, terms, procedure)
-
-
-def bargain(
-    valuation: Valuation,
-    tolerance: Array,
-    voters: NDArray[np.bool_],
-    capability: Array,
-    terms: Terms,
-    procedure: Procedure,
-) -> Decision:
-    """Decide one proposal by the bargaining model ``procedure.bargaining``.
-
-    Exchange needs other proposals to trade across; a proposal decided alone is its compromise.
-    """
-    if procedure.bargaining in ("compromise", "exchange"):
+    if mechanism in ("compromise", "exchange"):
         return compromise(valuation, tolerance, voters, capability, terms, procedure)
-    if procedure.bargaining == "nash":
+    if mechanism == "nash":
         return nash(valuation, tolerance, voters, capability, terms, procedure)
-    raise ValueError(f"unknown bargaining {procedure.bargaining!r}; expected one of {', '.join(BARGAINING)}")
+    raise ValueError(f"unknown bargaining {mechanism!r}; expected one of {', '.join(BARGAINING)}")
 
 
 # --- what the models read ------------------------------------------------------------------------
