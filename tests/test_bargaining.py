@@ -236,6 +236,23 @@ def test_an_outvoted_member_has_no_say_in_the_nash_solution():
     assert outvoted.stance[0].tolist() == [S, R, OBJECTION]
 
 
+def test_an_actor_that_cannot_object_bargains_with_its_walk_away_cost():
+    # member 2 cannot object (an unbounded cost of objecting, as DEU's Commission) but leaving costs it 0.12
+    value, voters, capability = one([1.0, 0.0, 0.0], [0.0, 1.0, 1.0]), np.ones((1, 3), bool), np.ones(3)
+    tolerance, walk_away = np.array([[0.0, 0.12, 1e9]]), np.array([[0.0, 0.12, 0.12]])
+    terms, procedure = Terms(sponsor=0, min_ambition=0.0), Procedure(bargaining="nash")
+    silent = decide(value, tolerance, voters, capability, terms, procedure)
+    assert silent.ambition[0] == pytest.approx(0.2, abs=1e-6)  # its fallback -1e9: a gain the same everywhere
+    heard = decide(value, tolerance, voters, capability, terms, procedure, walk_away)
+    # as member 1: max log a + 2 log(0.12 - a**2), a**2 = 0.024
+    assert heard.adopted[0] and heard.ambition[0] == pytest.approx(math.sqrt(0.024), abs=1e-8)
+    # one that loses 10a walks away beyond 0.01, and, unable to block, leaves the bargain to the others
+    steep = one([1.0, 0.0, -10.0], [0.0, 1.0, 0.0])
+    walked = decide(steep, tolerance, voters, capability, terms, procedure, np.array([[0.0, 0.12, 0.1]]))
+    assert walked.adopted[0] and walked.ambition[0] == pytest.approx(0.2, abs=1e-8)
+    assert walked.stance[0].tolist() == [S, R, R]
+
+
 # --- exchange -----------------------------------------------------------------------------------------
 
 

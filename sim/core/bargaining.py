@@ -71,18 +71,19 @@ def decide(
     capability: Array,
     terms: Terms,
     procedure: Procedure,
+    walk_away: Array | None = None,
 ) -> Decision:
     """Decide one proposal by the mechanism ``procedure.bargaining``: the veto reading of
     :func:`sim.core.engine.decide`, or one of the bargaining models here. What the model and the studies call, so
     that the engine does not import the models built on it. Exchange needs other proposals to trade across
-    (:func:`exchange`); a proposal decided alone is its compromise."""
+    (:func:`exchange`); a proposal decided alone is its compromise. ``walk_away`` is read by :func:`nash` alone."""
     mechanism = procedure.bargaining
     if mechanism == "veto":
         return veto(valuation, tolerance, voters, capability, terms, procedure)
     if mechanism in ("compromise", "exchange"):
         return compromise(valuation, tolerance, voters, capability, terms, procedure)
     if mechanism == "nash":
-        return nash(valuation, tolerance, voters, capability, terms, procedure)
+        return nash(valuation, tolerance, voters, capability, terms, procedure, walk_away)
     raise ValueError(f"unknown bargaining {mechanism!r}; expected one of {', '.join(BARGAINING)}")
 
 
@@ -254,7 +255,7 @@ class Bargain:
     valuation: Valuation
     weight: Array
     fallback: Array
-    objection: Array  # each member's objection limit: beyond it a voter objects, and is outvoted or blocks
+    objection: Array  # each bargainer's limit: beyond it a voter objects (outvoted or blocking) or an actor walks away
     opt_in: bool
     sponsor: int
 
@@ -333,6 +334,7 @@ def nash(
     capability: Array,
     terms: Terms,
     procedure: Procedure,
+    walk_away: Array | None = None,
 ) -> Decision:
     """The asymmetric Nash bargaining solution (Nash 1950; Schneider, Finke and Bailer 2010; Achen 2006).
 
@@ -350,6 +352,14 @@ def nash(
     objects at a) has no say: the product runs over the members that do not object at a, so it jumps where a
     member's objection limit is passed (and, unlike Nash's, depends on the utilities' scale).
 
+    ``walk_away`` (R, N) is what leaving the bargain costs each bargainer where that differs from its cost of
+    objecting under the rule (default: the same, ``tolerance``): an actor that bargains but whose objection the
+    rule does not count (on DEU III, the Commission and the Parliament, given an unbounded cost of objecting so
+    that the Council's rule never counts them) keeps a finite fallback, so that it pulls on the bargain as a
+    member does, and drops out of the product (it walks away, but cannot block) where the outcome leaves it
+    below that fallback. Without it such an actor's fallback would lie so far below every outcome that its gain
+    was the same everywhere: it had no say.
+
     Found exactly: between the points where the set of members counted changes (and, opt-in, where a member
     switches between taking part and staying out) the log product is concave, so bisection on its derivative
     finds each piece's maximum, and the best piece wins. Under consensus (not opt-in) there is one piece.
@@ -357,10 +367,12 @@ def nash(
     tolerance = np.broadcast_to(tolerance, voters.shape)
     bound = bounds(valuation, tolerance, voters, capability, terms, procedure)
     counted = bargainers(voters, terms.sponsor)
-    fallback = -tolerance.copy()
+    walk = tolerance if walk_away is None else np.broadcast_to(walk_away, voters.shape)
+    leaves = bound.limit.objection if walk_away is None else limits(valuation, walk, terms.opt_in).objection
+    fallback = -walk.copy()
     fallback[:, terms.sponsor] = 0.0
     weight = np.where(counted, np.broadcast_to(capability, voters.shape), 0.0)
-    product = Bargain(valuation, weight, fallback, bound.limit.objection, terms.opt_in, terms.sponsor)
+    product = Bargain(valuation, weight, fallback, leaves, terms.opt_in, terms.sponsor)
     sponsor_gains = nonnegative_up_to(valuation.benefit[:, terms.sponsor], valuation.cost[:, terms.sponsor])
     highest = np.clip(np.minimum.reduce([bound.ambition, bound.by_rule, bound.by_participants, sponsor_gains]), 0, None)
     edges, on_offer = pieces(bound.floor, highest, product.breaks()), bound.floor <= highest

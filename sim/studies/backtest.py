@@ -21,11 +21,11 @@ farthest from the status quo on the side of the compromise model's outcome, so a
 status quo. Every member's capability is its Nice votes, under both rules. The Commission and, under co-decision,
 the Parliament bargain with 29 votes and their saliences; sim.core lets only voters and the sponsor bargain, so they
 are passed as voters whose cost of objecting is 1e9 (they never object), and under QMV the threshold is rescaled so
-that the blocking minority stays 26% of the member states' votes. (Under Nash that cost is also their fallback, so
-their pull is near-linear and small beside members with a small cost of objecting: sim.core ties the fallback to the
-cost of objecting.) Exchange trades across the issues of one proposal (``prnr``) in the file scored
-(:func:`traded_positions`), then each issue is its compromise at the traded positions. Without a status quo there is
-no axis: the bargaining mechanisms predict the compromise model's outcome there.
+that the blocking minority stays 26% of the member states' votes. Under Nash their fallback is leaving the bargain
+at the member states' cost (``walk_away``), so they pull as a member of their votes does and, where the outcome
+leaves them below it, walk away without blocking. Exchange trades across the issues of one proposal (``prnr``) in
+the file scored (:func:`traded_positions`), then each issue is its compromise at the traded positions. Without a
+status quo there is no axis: the bargaining mechanisms predict the compromise model's outcome there.
 
 **Fit here, score there.** The engine's free parameters are the cost of objecting under each rule, per mechanism
 (``tolerance.<mechanism>.unanimity``, ``tolerance.<mechanism>.qmv``; a fit file from before the mechanisms is
@@ -281,7 +281,8 @@ def engine_predictions(issue: Issue, tolerances: tuple[float, ...] | list[float]
         return np.full(len(tolerances), fallback)
     n, k = found.capability.size, len(tolerances)
     t = np.array([tol if np.isfinite(tol) else NO_OBJECTION for tol in tolerances])
-    tolerance = np.repeat(t[:, None], n, axis=1)
+    walk_away = np.repeat(t[:, None], n, axis=1)  # leaving the bargain costs every bargainer alike
+    tolerance = walk_away.copy()
     tolerance[:, found.members:n - 1] = NO_OBJECTION  # the institutions cannot object under the Council's rule
     voters = np.ones((k, n), dtype=bool)
     voters[:, -1] = False
@@ -292,7 +293,7 @@ def engine_predictions(issue: Issue, tolerances: tuple[float, ...] | list[float]
         decision = bargaining_models.compromise(valuation, tolerance, voters, found.capability, terms,
                                                 found.procedure, held=np.repeat(held[None, :], k, axis=0))
     else:
-        decision = decide(valuation, tolerance, voters, found.capability, terms, found.procedure)
+        decision = decide(valuation, tolerance, voters, found.capability, terms, found.procedure, walk_away)
     ambition = np.where(decision.adopted, decision.ambition, 0.0)
     return np.asarray(found.reference + ambition * found.d, dtype=float)
 
