@@ -143,14 +143,16 @@ def _loadings(worlds: _Worlds, code: str, rows: NDArray[np.intp]) -> dict[str, F
 
 
 def run(scenario: Scenario, replicates: int, seed: int = 0) -> dict[str, np.ndarray]:
-    """Adoption by the end of the run (and ``<code>:rested``: its sponsor let it rest in some year), per proposal,
-    for ``replicates`` replicates of the model of issue 17. The worlds are the scenario's (its seed); ``seed`` seeds
-    the yearly noise."""
+    """Adoption by the end of the run (and ``<code>:rested``: its sponsor let it rest in some year;
+    ``<code>:elsewhere``: it took the proposal outside the SCO in some year), per proposal, for ``replicates``
+    replicates of the model of issue 17 with issue 19's forum choice. The worlds are the scenario's (its seed);
+    ``seed`` seeds the yearly noise."""
     rng = np.random.default_rng(seed)
     assert scenario.configuration(scenario.start).rules.decision == "consensus", "the kernel implements consensus"
     shape = _Worlds(scenario.configuration(scenario.start), scenario.seed, replicates).shape
     adopted = {code: np.zeros(shape, dtype=bool) for code in scenario.agenda}
     rested = {code: np.zeros(shape, dtype=bool) for code in scenario.agenda}
+    away = {code: np.zeros(shape, dtype=bool) for code in scenario.agenda}
     drift: dict[str, Floats] = {}  # member -> (U, S, D) standardised wobble of its weights
     misjudged: dict[str, dict[str, tuple[int, Floats]]] = {code: {} for code in scenario.agenda}
     bit: dict[str, int] = {}
@@ -212,18 +214,28 @@ def run(scenario: Scenario, replicates: int, seed: int = 0) -> dict[str, np.ndar
             belief = beliefs.get(code)
             if belief is None or not learns:
                 belief = {"up_to": np.broadcast_to(ambition, shape), "objectors": np.zeros(shape, np.uint64),
-                          "met": np.zeros(shape, np.int64), "voters": np.zeros(shape, np.uint64)}
+                          "met": np.zeros(shape, np.int64), "voters": np.zeros(shape, np.uint64),
+                          "elsewhere": np.zeros(shape, bool)}
             new_body = (belief["met"] > 0) & (belief["voters"] != voters_now)
             belief = {key: np.where(new_body, fresh, value) for (key, value), fresh in zip(
-                belief.items(), (ambition, 0, 0, 0), strict=True)}
+                belief.items(), (ambition, 0, 0, 0, False), strict=True)}
             tables = ~((belief["met"] >= 2) & (belief["up_to"] < floor)) if learns else np.ones(shape, bool)
             opening = np.minimum(ambition, np.maximum(belief["up_to"], floor)) if learns else ambition
+            share = worlds.of(a.elsewhere[:, k])
+            if learns and config.rules.forum_choice and share.any():  # the route outside the SCO, once blocked
+                b, q = benefit[..., sponsor], cost[..., sponsor]
+                expected = np.where(belief["up_to"] >= floor, b * opening - q * opening**2, 0.0)
+                route = share * np.maximum(b * ambition - q * ambition**2, 0.0)
+                belief["elsewhere"] = belief["elsewhere"] | ((belief["met"] > 0) & (route > np.maximum(expected, 0)))
+            gone = ~adopted[code] & belief["elsewhere"]
+            away[code] |= gone
+            tables &= ~belief["elsewhere"]
             grid = np.linspace(opening, np.minimum(floor, opening), config.rules.ambition_steps, axis=-1)
             grid = np.broadcast_to(grid, (*shape, grid.shape[-1]))
             gain = benefit[..., sponsor, None] * grid - cost[..., sponsor, None] * grid**2
             passes = ((grid <= bound[..., None]) & (gain > 0)).any(axis=-1)
             pending = ~adopted[code] & tables
-            rested[code] |= ~adopted[code] & ~tables
+            rested[code] |= ~adopted[code] & ~tables & ~gone
             blocked = pending & (grid[..., -1] > bound)
             adopted[code] |= pending & passes
             if learns:  # the sponsor reads the objections at its floor, each limit seen with an error
@@ -234,7 +246,8 @@ def run(scenario: Scenario, replicates: int, seed: int = 0) -> dict[str, np.ndar
                 belief = {"up_to": np.where(blocked, np.minimum(belief["up_to"], perceived), belief["up_to"]),
                           "objectors": np.where(blocked, seen, belief["objectors"]),
                           "met": np.where(blocked, np.where(same, belief["met"] + 1, 1), belief["met"]),
-                          "voters": np.where(blocked, voters_now, belief["voters"])}
-                beliefs[code] = belief
+                          "voters": np.where(blocked, voters_now, belief["voters"]), "elsewhere": belief["elsewhere"]}
+            beliefs[code] = belief
     found = adopted | {f"{code}:rested": rests for code, rests in rested.items()}
+    found |= {f"{code}:elsewhere": gone for code, gone in away.items()}
     return {name: value.reshape(replicates) for name, value in found.items()}

@@ -494,6 +494,10 @@ BASE_CASES = [
                  ["proposals.sco_bank.links.no_such_proposal:", "unknown proposal"], id="base-unknown-link"),
     pytest.param(_set("members.russia.joined", None), ["members.russia:", "a member needs 'joined'"],
                  id="base-member-without-joined"),
+    pytest.param(_set("proposals.sco_bank.elsewhere.forum", "wto"),
+                 ["proposals.sco_bank.elsewhere.forum:", "'bilateral'", "'wto'"], id="base-unknown-forum"),
+    pytest.param(_set("proposals.sco_bank.elsewhere.share", 1.5),
+                 ["proposals.sco_bank.elsewhere.share:", "less than or equal to 1", "1.5"], id="base-share-above-one"),
     pytest.param(lambda tree: list(tree), ["expected a mapping"], id="base-top-level-list"),
 ]
 

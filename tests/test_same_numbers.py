@@ -19,28 +19,28 @@ from .conftest import ROOT
 
 RUNS = {
     "baseline": (["scenarios/baseline.yaml", "--replicates", "300", "--seed", "11"], {
-        "summary.csv": "7cc6af714045a3733a1f5932e77a1aff702992452e51c8988f625b9e37a1fadc",
+        "summary.csv": "ff28d16b8d1d101cff18bf59f071b059b7ef5a5c74d21bda7523106023566fca",
         "stances.csv": "e5f58095153fa4ea623d7490f8b6546fd3cf7bb2fae8452c71a23d2d5ce8d2b7",
-        "by_year.csv": "201a7d167a61012227de7c7ab8f6ccd9c3c8be81896e403ed18d627733a2826d",
+        "by_year.csv": "fa4f6696e34438f6e57deaa0d53de28cba68feb005fd795aa79a6651d1abdd4e",
         "outcomes.parquet": "26429e676f3acd39640e97327dc02dc733f815b1db6eea94231155b218141ae9",
     }),
     "history-two-thirds": (["scenarios/history.yaml", "--replicates", "200", "--seed", "5", "--rule", "two_thirds"], {
-        "summary.csv": "6fd65bd679b139babc199e49fdf477100c4b71d00d104040435a3f97a0d0c272",
+        "summary.csv": "ed075e70a4ecd9b3e3f907bbf4523927b5ed9b7edc8b3e65a98ab66800b902aa",
         "stances.csv": "6a843633195f09b5bd6d3263baf9dd8e2c40f9276f133f840a668b4fb36c9e22",
-        "by_year.csv": "ea291ec59be60602784013c9fa807124f3f30036fb7c3df7ea1574db5bde0802",
+        "by_year.csv": "f744505ed30f8bec1bfc00a2c2d73b8ebed7140644b6292535e86f21195a065a",
         "outcomes.parquet": "151cbd035361dd78c843570202a6a29bf06f45cbbaf6ba59784bafe29fcdeb3d",
     }),
     "example-dependence": (["scenarios/example.yaml", "--replicates", "150",
                             "--set", "members.russia.relations.china.dependence=0.9"], {
-        "summary.csv": "bf6fe8bdaa2f00be7c9f57ac6713c5f29e3ea35f18ab1773e282d1f56aea956a",
+        "summary.csv": "a245787014041c27ca2ad4b96b796e1a7a73d54261c45ad92fddfaf14690902a",
         "stances.csv": "256c523b962a76c578357a7a96934b783be47fbe3e9c17792dbffd6dbf2b28fa",
-        "by_year.csv": "443cbb4638fca349bcf53aa3352aeab72e3aa86e8a6fc68f8ab41122bf75cf21",
+        "by_year.csv": "806fcfc311af14cc0f77d4ee423c3d40162126968c74c34d7b4f6e999d91643e",
         "outcomes.parquet": "1fd2217a70eac033825ab9343c12c79d5c51c7ecd1a7e54d94d0ef55037dd6da",
     }),
 }
 SWEEP = {
-    "summary.parquet": "76cb3f5a2253667073ef27122f7bf5640f77a0676a0d49b88a3c32698e760993",
-    "by_year.parquet": "9e3641943e0e790fab8beb9a70e807ea3761e4ddbdfde5dd276ff9839f55b7a3",
+    "summary.parquet": "11f094cbd9479e50dba261f4ae9c5047e32d253ee89f557f5fb6fc19558bc699",
+    "by_year.parquet": "63e67755afcf257c009bf0cc17c24a768eb20da18f12fdf66606c95bd9100b41",
     "stances.parquet": "265fe4b8a6398f2821627a76ea8632d483b66ef3f0d593ab41cfe612a1a273aa",
 }
 

@@ -175,6 +175,8 @@ def proposal_values(proposal: Proposal) -> list[tuple[str, Any]]:
         values.append(("admits", proposal.admits))
     if proposal.tabled is not None:
         values.append(("tabled", proposal.tabled))
+    if proposal.elsewhere is not None:
+        values += [("elsewhere.forum", proposal.elsewhere.forum), ("elsewhere.share", proposal.elsewhere.share)]
     return values
 
 

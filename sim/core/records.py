@@ -18,6 +18,7 @@ class Status(IntEnum):
     IN_FORCE = 3  # adopted in an earlier year: not decided again
     NOT_DECIDED = 4  # not put to a decision: a linked proposal whose package was not offered, or a moot accession
     NOT_TABLED = 5  # its sponsor let it rest this year (sim.model.sponsors)
+    ELSEWHERE = 6  # its sponsor pursued it outside the SCO this year (sim.model.sponsors, forum choice)
 
     @classmethod
     def decided(cls, status: NDArray[np.int8]) -> NDArray[np.bool_]:

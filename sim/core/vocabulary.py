@@ -18,6 +18,11 @@ RULES: tuple[Rule, ...] = get_args(Rule)
 Bargaining = Literal["veto", "compromise", "nash", "exchange"]
 BARGAINING: tuple[Bargaining, ...] = get_args(Bargaining)
 
+#: The routes outside the SCO a sponsor may take a proposal to (a proposal's ``elsewhere.forum``;
+#: :mod:`sim.model.sponsors`): bilateral deals, the Belt and Road Initiative, the China-Central Asia format.
+Forum = Literal["bilateral", "bri", "china_central_asia"]
+FORUMS: tuple[Forum, ...] = get_args(Forum)
+
 #: The designs of :func:`sim.experiments.design.design`.
 Method = Literal["grid", "random", "lhs", "sobol", "morris"]
 METHODS: tuple[Method, ...] = get_args(Method)

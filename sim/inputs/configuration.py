@@ -18,7 +18,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from ..core.engine import Procedure, Terms
 from ..core.errors import ConfigError
-from ..core.vocabulary import MAX_MAGNITUDE, MAX_MEMBERS, MAX_PROPOSALS, Bargaining, Rule
+from ..core.vocabulary import MAX_MAGNITUDE, MAX_MEMBERS, MAX_PROPOSALS, Bargaining, Forum, Rule
 
 Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -102,6 +102,14 @@ class Tabled(Strict):
     end: Year = Field(alias="to")
 
 
+class Elsewhere(Strict):
+    """A sponsor's route for a proposal outside the SCO (sim.model.sponsors): where, and what share of its own gain
+    from the proposal in full the route yields (0: the route yields nothing)."""
+
+    forum: Forum
+    share: Unit
+
+
 class Proposal(Strict):
     """A proposal on the agenda: who sponsors it, what it changes, how far it can be bargained down."""
 
@@ -116,6 +124,7 @@ class Proposal(Strict):
     links: list[Code] = []
     admits: list[Code] = []
     tabled: list[Year] | Tabled | None = None  # None: every year of the run
+    elsewhere: Elsewhere | None = None  # None: the sponsor has no route outside the SCO for it
     sources: dict[str, str] = {}
 
     @model_validator(mode="after")
@@ -156,6 +165,7 @@ class Rules(Strict):
     sponsor_learns: bool = True  # sim.model.sponsors: a sponsor remembers objections and may let a proposal rest
     sponsor_error: Unit = 0.1  # how far off, in ambition, a sponsor reads a member's objection limit
     bargaining: Bargaining = "veto"  # how the ambition is settled (sim.core.bargaining; --bargaining)
+    forum_choice: bool = True  # sim.model.sponsors: a learning sponsor may take a blocked proposal elsewhere
 
     @model_validator(mode="after")
     def _threshold_needs_a_voting_rule(self) -> Rules:

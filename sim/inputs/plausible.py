@@ -43,7 +43,7 @@ from typing import Annotated, Any, Literal, Union, cast, get_args, get_origin
 
 import annotated_types
 
-from .configuration import Configuration, Member, Noise, Proposal, Relation, Rules
+from .configuration import Configuration, Elsewhere, Member, Noise, Proposal, Relation, Rules
 
 #: The project's fixed scale of readings (docs/validation.md, "Calibration procedure").
 SCALE = (0.1, 0.3, 0.5, 0.7, 0.9)
@@ -200,6 +200,10 @@ def proposal_ranges(proposal: Proposal) -> dict[str, Range]:
         found["min_ambition"] = plausible_range(proposal.min_ambition, True, (low, min(high, proposal.ambition)))
     if proposal.side_payment:
         found["side_payment"] = plausible_range(proposal.side_payment, True, bounds(Proposal, "side_payment"))
+    if proposal.elsewhere is not None:
+        found["elsewhere.share"] = plausible_range(
+            proposal.elsewhere.share, not quotes_the_brief(citation(proposal.sources, "elsewhere.share")),
+            bounds(Elsewhere, "share"))
     return found
 
 

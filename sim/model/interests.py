@@ -50,6 +50,7 @@ class Arrays:
     ambition: NDArray[np.float64]  # (W, P) the ambition each proposal is tabled at
     floor: NDArray[np.float64]  # (W, P) the least ambitious version its sponsor would table
     side_payment: NDArray[np.float64]  # (W, P)
+    elsewhere: NDArray[np.float64]  # (W, P) the share of its gain the sponsor's route outside the SCO yields
     #: the model's constants each world reads for itself (``rules.objection_cost`` -> (W, 1)); none where every
     #: replicate reads the configuration's
     constants: dict[str, NDArray[np.float64]] = field(default_factory=dict)
@@ -100,10 +101,11 @@ def to_arrays(config: Configuration, actors: tuple[str, ...] | None = None) -> A
         effects[p] = [proposal.effects.get(dim, 0.0) for dim in dims]
         gains[p] = [proposal.gains.get(actor, 0.0) for actor in actors]
     capability = np.array([config.members[code].capability for code in actors])
-    terms = np.array([[p.ambition, p.floor, p.side_payment] for p in config.proposals.values()]).reshape(-1, 3)
+    terms = np.array([[p.ambition, p.floor, p.side_payment, p.elsewhere.share if p.elsewhere else 0.0]
+                      for p in config.proposals.values()]).reshape(-1, 4)
     return Arrays(actors, dims, proposals, weights[None], outside[None],
                   {kind: matrix[None] for kind, matrix in relations.items()}, capability, effects[None], gains[None],
-                  terms[None, :, 0], terms[None, :, 1], terms[None, :, 2])
+                  terms[None, :, 0], terms[None, :, 1], terms[None, :, 2], terms[None, :, 3])
 
 
 def contributions(

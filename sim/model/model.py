@@ -41,6 +41,7 @@ class Summit:
     pending: NDArray[np.bool_]  # put to a decision (not in force already; its candidates not yet members)
     in_force: NDArray[np.bool_]  # adopted at an earlier summit
     resting: NDArray[np.bool_] | bool = False  # its sponsor let it rest this year
+    elsewhere: NDArray[np.bool_] | bool = False  # its sponsor pursued it outside the SCO this year
 
     @property
     def adopted(self) -> NDArray[np.bool_]:
@@ -53,7 +54,8 @@ def _status(summit: Summit) -> NDArray[np.int8]:
     settled = np.where(decision.adopted, Status.ADOPTED,
                        np.where(decision.route == Route.WITHDRAWN, Status.WITHDRAWN, Status.BLOCKED))
     undecided = np.where(summit.in_force, Status.IN_FORCE,
-                         np.where(summit.resting, Status.NOT_TABLED, Status.NOT_DECIDED))
+                         np.where(summit.elsewhere, Status.ELSEWHERE,
+                                  np.where(summit.resting, Status.NOT_TABLED, Status.NOT_DECIDED)))
     return np.where(summit.pending, settled, undecided).astype(np.int8)
 
 
@@ -89,6 +91,7 @@ class SCOModel(mesa.Model):
         self.in_force: dict[str, NDArray[np.bool_]] = {}
         self.misjudgement: dict[str, tuple[int, NDArray[np.float64]]] = {}  # proposal -> (year, standardised)
         self.resting: dict[str, NDArray[np.bool_]] = {}  # this year's proposals whose sponsor let them rest
+        self.elsewhere: dict[str, NDArray[np.bool_]] = {}  # this year's proposals pursued outside the SCO
         self.deciders: AgentSet[MemberAgent] = AgentSet([], random=self.random)
         self._configure(scenario.configuration(self.year))
 
@@ -145,7 +148,7 @@ class SCOModel(mesa.Model):
         if self.year in scenario.timeline and scenario.configuration(self.year) is not self.config:
             self._configure(scenario.configuration(self.year))
         self.deciders.do("reconsider", self.year)
-        self.resting = {}
+        self.resting, self.elsewhere = {}, {}
         weights = np.stack(self.deciders.get("weights"))  # (N, R, D): batched products in valuation_of
         voters = np.stack(self.deciders.map("votes", self.year), axis=1)
 
@@ -240,15 +243,21 @@ class SCOModel(mesa.Model):
     def _table(self, code: str, weights: NDArray[np.float64], voters: NDArray[np.bool_]
                ) -> tuple[NDArray[np.bool_], Valuation, Terms, Belief | None]:
         """What comes to the table for ``code``: the replicates where it is decided, every decider's valuation, and
-        the terms; where its sponsor learns, only where it tables the proposal, at its opening offer, with the
-        belief it opens from (:mod:`sim.model.sponsors`)."""
+        the terms; where its sponsor learns, only where it tables the proposal (and has not taken it elsewhere), at
+        its opening offer, with the belief it opens from (:mod:`sim.model.sponsors`)."""
         pending, value, terms = self._pending(code, voters), self._valuation(code, weights), self._terms(code)
         if not self.rules.sponsor_learns:
             return pending, value, terms, None
         belief = self.beliefs.get(code, Belief.fresh(terms.ambition, len(self.replicates))).facing(
             voters, terms.ambition)
-        tabling = belief.tables(terms.min_ambition)
-        self.resting[code] = pending & ~tabling
+        share = self.arrays.per_replicate(self.arrays.elsewhere)[:, self.arrays.proposals.index(code)]
+        if self.rules.forum_choice and np.any(share > 0):
+            sponsor = terms.sponsor
+            belief = belief.weighing(value.benefit[:, sponsor], value.cost[:, sponsor], terms.ambition,
+                                     terms.min_ambition, share)
+        self.elsewhere[code] = pending & belief.elsewhere
+        tabling = belief.tables(terms.min_ambition) & ~belief.elsewhere
+        self.resting[code] = pending & ~tabling & ~belief.elsewhere
         terms = replace(terms, ambition=belief.opening(terms.ambition, terms.min_ambition))
         return pending & tabling, value, terms, belief
 
@@ -319,7 +328,8 @@ class SCOModel(mesa.Model):
 
     def _record(self, code: str, pending: NDArray[np.bool_], decision: Decision) -> None:
         """Record the decision on ``code`` with the reporters; carry its adoption and any accession forward."""
-        summit = Summit(decision, pending, self.in_force[code], self.resting.get(code, False))
+        summit = Summit(decision, pending, self.in_force[code], self.resting.get(code, False),
+                        self.elsewhere.get(code, False))
         reported = {field: report(summit) for field, report in REPORTERS.items()}
         self.records.append(Record(self.year, code, self.decider_codes, self.replicates, **reported))
         self.in_force[code] = self.in_force[code] | summit.adopted

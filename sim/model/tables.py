@@ -2,8 +2,8 @@
 
 The tidy table has one row per replicate x year x tabled proposal. The aggregates give, per
 proposal, the probability it is adopted by the end of the run (with a 95% Wilson interval), the
-mean adopted ambition, how it was adopted, and how often each member objected, made a reservation
-or stood aside.
+mean adopted ambition, how it was adopted, how often its sponsor took it outside the SCO, and how
+often each member objected, made a reservation or stood aside.
 """
 
 from __future__ import annotations
@@ -128,6 +128,8 @@ def aggregate(records: list[Record], names: dict[str, str], world_size: int | No
                "mean_ambition": float(ambition[ever].mean()) if ever.any() else float("nan")}
         for item in (Route.AS_PROPOSED, Route.LOWERED, Route.SIDE_PAYMENT, Route.PACKAGE):
             row[f"share_{item.name.lower()}"] = float((ever & (route == item)).sum() / n)
+        elsewhere = np.stack([r.status == Status.ELSEWHERE for r in mine])  # (years, R)
+        row["p_elsewhere"] = float(elsewhere.any(axis=0).mean())  # its sponsor took it outside the SCO in some year
         summary.append(row)
 
         decided = np.concatenate([Status.decided(r.status) for r in mine])
@@ -147,7 +149,7 @@ def aggregate(records: list[Record], names: dict[str, str], world_size: int | No
                             "stood_aside": float((final == Stance.STAND_ASIDE).mean()),
                             "initially_objected": float((initial == Stance.OBJECTION).mean())})
         in_force = np.zeros(n, dtype=bool)
-        for r, now in zip(mine, adopted, strict=True):
+        for r, now, away in zip(mine, adopted, elsewhere, strict=True):
             decided_now = Status.decided(r.status)
             low, high = wilson(now.sum(), max(int(decided_now.sum()), 1))
             in_force |= now
@@ -155,7 +157,7 @@ def aggregate(records: list[Record], names: dict[str, str], world_size: int | No
                             "p_adopted": float(now.sum() / max(int(decided_now.sum()), 1)),
                             "ci_low": float(low), "ci_high": float(high),
                             "mean_ambition": float(r.ambition[now].mean()) if now.any() else float("nan"),
-                            "in_force": float(in_force.mean())})
+                            "in_force": float(in_force.mean()), "elsewhere": float(away.mean())})
     return Aggregates(pd.DataFrame(summary), pd.DataFrame(stances), pd.DataFrame(by_year))
 
 

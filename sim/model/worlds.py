@@ -1,11 +1,11 @@
 """Plausible worlds: each replicate's own reading of the coded numbers, drawn from their plausible ranges.
 
 A *world* is one reading of every coded number of a configuration (weights, outside options, relations, effects,
-gains, ambitions, floors, side payments) and of the model's own constants (the cost of objecting, deference, the
-sponsor's error, the noise levels and their persistence), each drawn uniformly from its plausible range
-(:func:`sim.inputs.plausible.plausible_ranges`). Replicate ``r`` lives in world ``r // world_size``: the replicates
-of one world share its numbers and differ only in the yearly noise, so a run can tell the spread of a
-probability across worlds (what we do not know about the numbers) from its Monte Carlo error.
+gains, ambitions, floors, side payments, the share a route outside the SCO yields) and of the model's own constants
+(the cost of objecting, deference, the sponsor's error, the noise levels and their persistence), each drawn
+uniformly from its plausible range (:func:`sim.inputs.plausible.plausible_ranges`). Replicate ``r`` lives in world
+``r // world_size``: the replicates of one world share its numbers and differ only in the yearly noise, so a run can
+tell the spread of a probability across worlds (what we do not know about the numbers) from its Monte Carlo error.
 
 A world draws, for each number, one *quantile* ``u`` in (0, 1), and reads the number at ``low + u * (high - low)``
 of its range. The quantile depends only on (seed, world, the number's path), so a world keeps its reading when an
@@ -58,7 +58,7 @@ def drawn(point: Arrays, ranges: dict[str, Range], seed: int, replicates: NDArra
         return np.repeat(array, n, axis=0)
 
     fields = {name: spread(getattr(point, name))
-              for name in ("weights", "outside_options", "effects", "gains", "ambition", "side_payment")}
+              for name in ("weights", "outside_options", "effects", "gains", "ambition", "side_payment", "elsewhere")}
     relations = {kind: spread(matrix) for kind, matrix in point.relations.items()}
     floor = spread(point.floor)
     member = {code: i for i, code in enumerate(point.actors)}
@@ -81,12 +81,12 @@ def drawn(point: Arrays, ranges: dict[str, Range], seed: int, replicates: NDArra
         elif field == "min_ambition":
             floor[:, proposal[code]] = value
             has_floor[proposal[code]] = True
-        else:  # ambition, side_payment
+        else:  # ambition, side_payment, elsewhere (its share)
             fields[field][:, proposal[code]] = value
     # a proposal without a floor of its own is not bargained down: its floor is its (drawn) ambition
     no_floor = (point.floor[0] == point.ambition[0]) & ~has_floor
     floor = np.where(no_floor, fields["ambition"], np.minimum(floor, fields["ambition"]))
     return replace(point, weights=fields["weights"], outside_options=fields["outside_options"],
                    effects=fields["effects"], gains=fields["gains"], ambition=fields["ambition"],
-                   side_payment=fields["side_payment"], relations=relations, floor=floor, constants=constants,
-                   world=row.astype(np.intp))
+                   side_payment=fields["side_payment"], elsewhere=fields["elsewhere"], relations=relations, floor=floor,
+                   constants=constants, world=row.astype(np.intp))

@@ -82,6 +82,9 @@ def run_summary(scenario: Scenario, aggregates: Aggregates) -> str:
         interval = f"[{row['ci_low']:.3f}, {row['ci_high']:.3f}]"
         spread = f" {row['sd_parameters']:>16.3f} {row['share_parameters']:>6.0%}" if worlds else ""
         lines.append(f"{row['name'][:44]:<44} {row['p_adopted']:>10.3f} {interval:>15}{spread} {ambition:>9}")
+        if row.get("p_elsewhere", 0.0) >= 0.005:
+            lines.append(f"    {'elsewhere:':<13} its sponsor took it outside the SCO in {row['p_elsewhere']:.0%} "
+                         "of replicates")
         mine = (aggregates.stances[aggregates.stances.proposal == row["proposal"]] if len(aggregates.stances)
                 else aggregates.stances)
         for label, column in (("objected", "objected"), ("reservation", "reservation"), ("stood aside", "stood_aside")):
