@@ -39,6 +39,8 @@ def coded_numbers(config: Configuration) -> dict[str, float]:
             numbers[f"proposals.{code}.min_ambition"] = proposal.min_ambition
         if proposal.side_payment:
             numbers[f"proposals.{code}.side_payment"] = proposal.side_payment
+        if proposal.elsewhere is not None:
+            numbers[f"proposals.{code}.elsewhere.share"] = proposal.elsewhere.share
     for path in ("rules.objection_cost", "rules.deference", "rules.sponsor_error", "noise.weights", "noise.judgement",
                  "noise.persistence"):  # the model's constants a world draws
         block, field = path.split(".")

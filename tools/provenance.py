@@ -67,6 +67,8 @@ PARAMETER_SOURCES: dict[str, str] = {
     "rules.min_participants": "an opt-in document needs at least two signatories",
     "rules.sponsor_learns": "model switch (issue 17): the sponsor learns from objections and may let a proposal rest; "
     "false: it tables every year in full, as before",
+    "rules.forum_choice": "model switch (issue 19): a blocked sponsor may take a proposal to its route outside the "
+    "SCO (a proposal's elsewhere); false: the world without outside options",
     "rules.sponsor_error": "model parameter, not read from the brief: how far off, in ambition, a sponsor reads a "
     "member's objection limit; chosen, not fitted",
     "rules.bargaining": "model choice (issue 18): how the ambition is settled; veto, the sponsor lowering its offer "
