@@ -494,6 +494,14 @@ BASE_CASES = [
                  ["proposals.sco_bank.links.no_such_proposal:", "unknown proposal"], id="base-unknown-link"),
     pytest.param(_set("members.russia.joined", None), ["members.russia:", "a member needs 'joined'"],
                  id="base-member-without-joined"),
+    pytest.param(_set("proposals.sco_bank.form", "fund"),
+                 ["proposals.sco_bank.form:", "'statement', 'strategy', 'treaty' or 'body'", "'fund'"],
+                 id="base-unknown-form"),
+    pytest.param(_set("implementation", {"body": 1.5}),
+                 ["implementation.body:", "less than or equal to 1", "1.5"], id="base-pace-out-of-range"),
+    pytest.param(_set("implementation", {"fund": 0.5}),
+                 ["implementation.fund:", "unknown key 'fund'", "statement, strategy, treaty, body"],
+                 id="base-unknown-form-pace"),
     pytest.param(lambda tree: list(tree), ["expected a mapping"], id="base-top-level-list"),
 ]
 

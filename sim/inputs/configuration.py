@@ -18,7 +18,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from ..core.engine import Procedure, Terms
 from ..core.errors import ConfigError
-from ..core.vocabulary import MAX_MAGNITUDE, MAX_MEMBERS, MAX_PROPOSALS, Bargaining, Rule
+from ..core.vocabulary import MAX_MAGNITUDE, MAX_MEMBERS, MAX_PROPOSALS, Bargaining, Form, Rule
 
 Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -110,6 +110,7 @@ class Proposal(Strict):
     effects: dict[Code, Signed] = {}
     gains: dict[Code, Signed] = {}
     participation: Literal["all", "opt_in"] = "all"
+    form: Form = "statement"  # what it is once adopted: how binding, so how fast it is carried out (Implementation)
     ambition: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
     min_ambition: Unit | None = None  # None: cannot be bargained down
     side_payment: Amount = 0.0
@@ -189,6 +190,18 @@ class Noise(Strict):
     world_size: Annotated[int, Field(ge=1, le=10_000)] = 10
 
 
+class Implementation(Strict):
+    """How fast an adopted decision is carried out, by its form (:data:`sim.core.vocabulary.FORMS`): the share of the
+    gap between what is carried out and what its implementing members are willing to carry out that closes in a year
+    (:mod:`sim.model.implementation`). Chosen numbers (configs/choices.yaml): a half-life of 1 year for a body with
+    money, 2 for a treaty, 4 for a strategy, 8 for a statement, as ``1 - 2**(-1/half_life)``."""
+
+    statement: Unit = 0.08
+    strategy: Unit = 0.16
+    treaty: Unit = 0.29
+    body: Unit = 0.5
+
+
 class Configuration(Strict):
     """A complete, validated configuration of the model."""
 
@@ -197,6 +210,7 @@ class Configuration(Strict):
     proposals: dict[Code, Proposal]
     rules: Rules = Rules()
     noise: Noise = Noise()
+    implementation: Implementation = Implementation()
     #: Fitted plausible ranges, [low, high] by the number's path, written nested as the configuration is
     #: (``rules: {objection_cost: [0.06, 0.19]}``) or with dotted keys (``rules.objection_cost: [...]``); held by
     #: dotted path. They replace the rule of :mod:`sim.inputs.plausible` for those numbers.
