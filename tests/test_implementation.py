@@ -1,0 +1,97 @@
+"""Implementation (issue 19): an adopted decision is carried out year by year, as far as its implementers are willing,
+at the pace of its form."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.core.engine import Stance, Valuation
+from sim.core.records import Status
+from sim.inputs.scenario import load_scenario
+from sim.model import implementation
+from sim.model.runner import simulate
+from sim.model.tables import aggregate
+
+from .conftest import ROOT
+
+
+def valuation(benefit: list[float], cost: list[float]) -> Valuation:
+    b, c = np.array([benefit]), np.array([cost])
+    return Valuation(b, c, np.zeros_like(b), np.zeros_like(c))
+
+
+def test_willingness_is_the_share_of_the_adopted_ambition_a_member_would_choose_itself():
+    # ideal ambitions b / 2c: 1.0 (wants all), 0.25 (half of 0.5), none (no benefit), all (no cost), 0.1
+    value = valuation([1.0, 0.5, -0.2, 0.3, 0.2], [0.5, 1.0, 0.1, 0.0, 1.0])
+    willing = implementation.willingness(value, np.array([0.5]))
+    np.testing.assert_allclose(willing, [[1.0, 0.5, 0.0, 1.0, 0.2]])
+    # a member whose utility at the adopted ambition is negative carries out less than half of it
+    utility = value.benefit * 0.5 - value.cost * 0.25
+    assert (willing[utility < 0] < 0.5).all()
+
+
+def test_willingness_is_zero_where_nothing_was_adopted():
+    value = valuation([1.0, 1.0], [0.5, 0.5])
+    assert implementation.willingness(value, np.array([np.nan])).tolist() == [[0.0, 0.0]]
+
+
+def test_the_will_is_the_capability_weighted_mean_of_the_implementers():
+    willing = np.array([[1.0, 0.0, 0.5], [1.0, 0.0, 0.5]])
+    who = np.array([[True, True, False], [False, False, False]])
+    np.testing.assert_allclose(implementation.will(willing, who, np.array([3.0, 1.0, 5.0])), [0.75, 0.0])
+
+
+def test_implementers_are_the_members_that_took_part():
+    stance = np.array([[Stance.SUPPORT, Stance.RESERVATION, Stance.OBJECTION, Stance.STAND_ASIDE, Stance.ABSENT]],
+                      dtype=np.int8)
+    assert implementation.implementers(stance).tolist() == [[True, True, True, False, False]]
+
+
+def test_a_year_closes_the_pace_s_share_of_the_gap_and_nan_stays_nan():
+    state = np.array([0.0, 0.5, np.nan])
+    moved = implementation.advance(state, np.array([1.0, 0.0, 1.0]), np.array([0.5, 0.2, 0.5]))
+    np.testing.assert_allclose(moved, [0.5, 0.4, np.nan])
+
+
+@pytest.fixture(scope="module")
+def rats_run():
+    """RATS tabled from 2002 to 2012 (a body): adopted, then carried out in the following years."""
+    scenario = load_scenario(ROOT / "scenarios" / "history.yaml", replicates=100, seed=3, years=(2002, 2012),
+                             agenda=["rats"], overrides={"proposals.rats.tabled": list(range(2002, 2013))})
+    return scenario, simulate(scenario)
+
+
+def test_implementation_starts_at_zero_on_adoption_and_is_nan_where_not_adopted(rats_run):
+    _, records = rats_run
+    for record in records:
+        adopted = record.status == Status.ADOPTED
+        assert (record.implementation[adopted] == 0.0).all()
+        in_force = record.status == Status.IN_FORCE
+        assert not np.isnan(record.implementation[in_force]).any()
+        assert np.isnan(record.implementation[~adopted & ~in_force]).all()
+        done = record.implementation[~np.isnan(record.implementation)]
+        assert ((done >= 0) & (done <= 1)).all()
+
+
+def test_a_body_is_carried_out_faster_than_a_statement(rats_run):
+    scenario, records = rats_run
+    statement = load_scenario(ROOT / "scenarios" / "history.yaml", replicates=100, seed=3, years=(2002, 2012),
+                              agenda=["rats"], overrides={"proposals.rats.tabled": list(range(2002, 2013)),
+                                                          "proposals.rats.form": "statement"})
+    slow = simulate(statement)
+    for fast, late in zip(records[1:4], slow[1:4], strict=True):
+        assert fast.year == late.year
+        np.testing.assert_array_equal(fast.status, late.status)  # the form does not touch adoption
+        both = fast.status == Status.IN_FORCE  # adopted at an earlier summit (0 in both where adopted this year)
+        assert both.any()
+        assert (fast.implementation[both] > late.implementation[both]).all()
+
+
+def test_the_aggregates_report_adoption_and_implementation(rats_run):
+    scenario, records = rats_run
+    tables = aggregate(records, {}, scenario.world_size)
+    last = tables.by_year.iloc[-1]
+    assert last.year == 2012 and 0 < last.implemented <= 1
+    summary = tables.summary.iloc[0]
+    assert summary.implemented == pytest.approx(last.implemented) and summary.implemented_year == 2012
