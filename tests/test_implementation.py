@@ -95,3 +95,24 @@ def test_the_aggregates_report_adoption_and_implementation(rats_run):
     assert last.year == 2012 and 0 < last.implemented <= 1
     summary = tables.summary.iloc[0]
     assert summary.implemented == pytest.approx(last.implemented) and summary.implemented_year == 2012
+
+
+def test_following_records_what_was_adopted_to_the_end_whatever_the_batches():
+    scenario = load_scenario(ROOT / "scenarios" / "history.yaml", replicates=60, seed=2, years=(2001, 2006),
+                             overrides={"implementation.follow": True})
+    records = simulate(scenario)
+    loan = [r for r in records if r.proposal == "preferential_loan"]
+    assert [r.year for r in loan] == [2004, 2005, 2006]  # on the agenda in 2004 only; followed after
+    assert not Status.decided(loan[1].status).any()
+    assert set(np.unique(loan[-1].status)) <= {Status.IN_FORCE, Status.NOT_DECIDED}
+    assert (loan[-1].implementation[loan[-1].status == Status.IN_FORCE] > 0).all()
+    convention = [r for r in records if r.proposal == "three_isms_convention"]
+    assert [r.year for r in convention] == list(range(2001, 2007))
+    for whole, batched in zip(records, simulate(scenario, batch=7), strict=True):
+        assert (whole.year, whole.proposal) == (batched.year, batched.proposal)
+        np.testing.assert_array_equal(whole.implementation, batched.implementation)
+        np.testing.assert_array_equal(whole.status, batched.status)
+    unfollowed = simulate(load_scenario(ROOT / "scenarios" / "history.yaml", replicates=60, seed=2,
+                                        years=(2001, 2006)))
+    assert [r.year for r in unfollowed if r.proposal == "preferential_loan"] == [2004]  # off: the agenda's years only
+    assert {(r.year, r.proposal) for r in unfollowed} < {(r.year, r.proposal) for r in records}

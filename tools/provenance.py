@@ -87,6 +87,10 @@ PARAMETER_SOURCES: dict[str, str] = {
        "not fitted" for form, life in (("statement", "8 years"), ("strategy", "4 years"), ("treaty", "2 years"),
                                         ("body", "1 year"))},
 }
+PARAMETER_SOURCES["implementation.follow"] = (
+    "output switch, not a model quantity: true records every proposal decided at an earlier summit in every later "
+    "year, so that what was adopted is followed to the run's end; false (the default): only in the years it is on "
+    "the agenda")
 #: The blocks of the model's own constants, with no ``sources`` in the schema.
 PARAMETER_BLOCKS = ("rules", "noise", "implementation")
 

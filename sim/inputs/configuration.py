@@ -200,6 +200,10 @@ class Implementation(Strict):
     strategy: Unit = 0.16
     treaty: Unit = 0.29
     body: Unit = 0.5
+    #: Record every proposal decided at an earlier summit of the run in every later year, on the agenda or not
+    #: (status ``in_force`` where adopted, ``not_decided`` elsewhere), so that what was adopted is followed to the
+    #: run's end; off (the default), a proposal is recorded only in the years it is on the agenda.
+    follow: bool = False
 
 
 class Configuration(Strict):

@@ -95,6 +95,7 @@ class SCOModel(mesa.Model):
         self.implemented: dict[str, NDArray[np.float64]] = {}
         self.implementers: dict[str, NDArray[np.bool_]] = {}
         self.adopted_ambition: dict[str, NDArray[np.float64]] = {}
+        self.recorded: dict[str, None] = {}  # the proposals recorded so far, in the order first recorded
         self.misjudgement: dict[str, tuple[int, NDArray[np.float64]]] = {}  # proposal -> (year, standardised)
         self.resting: dict[str, NDArray[np.bool_]] = {}  # this year's proposals whose sponsor let them rest
         self.deciders: AgentSet[MemberAgent] = AgentSet([], random=self.random)
@@ -167,6 +168,10 @@ class SCOModel(mesa.Model):
             self._decide_package(code, decided, tabled, weights, voters)
         for code, (pending, decision) in decided.items():
             self._record(code, pending, decision)
+        if self.config.implementation.follow:
+            for code in [code for code in self.recorded if code not in decided]:
+                self._follow(code)
+        self.recorded |= dict.fromkeys(decided)
         self.year += 1
         self.running = self.year <= scenario.end
 
@@ -358,6 +363,19 @@ class SCOModel(mesa.Model):
         if candidates:  # an accession decided at this summit counts from the next summit's decisions on
             self.deciders.select(lambda agent: agent.code in candidates).do("admit", summit.adopted, self.year + 1)
 
+
+    def _follow(self, code: str) -> None:
+        """Record ``code``, off the agenda this year, to follow what was adopted of it (``implementation.follow``):
+        nothing is decided; it is in force where adopted earlier, not decided elsewhere. The proposals followed are
+        those recorded at an earlier summit, whatever any replicate did, so the records do not depend on batching."""
+        n, deciders = len(self.replicates), len(self.decider_codes)
+        absent = np.full((n, deciders), Stance.ABSENT, dtype=np.int8)
+        nothing = Decision(adopted=np.zeros(n, dtype=bool), ambition=np.full(n, np.nan),
+                           route=np.full(n, -1, dtype=np.int8), stance=absent, initial_stance=absent,
+                           side_payment=np.zeros(n))
+        summit = Summit(nothing, np.zeros(n, dtype=bool), self.in_force[code], False, self.implemented.get(code))
+        reported = {field: report(summit) for field, report in REPORTERS.items()}
+        self.records.append(Record(self.year, code, self.decider_codes, self.replicates, **reported))
 
     def _adopted(self, code: str, adopted: NDArray[np.bool_], decision: Decision) -> None:
         """Start carrying out ``code`` where it was ``adopted`` this year: nothing done yet, by its participants."""

@@ -7,9 +7,9 @@ should not load the model, pandas or Mesa to do it.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -75,13 +75,15 @@ def run_summary(scenario: Scenario, aggregates: Aggregates) -> str:
     lines = [heading, ""]
     worlds = scenario.world_size is not None
     header = (f"{'proposal':<44} {'P(adopted)':>10} {'95% interval':>15}"
-              + (f" {'SD across worlds':>16} {'share':>6}" if worlds else "") + f" {'ambition':>9}")
+              + (f" {'SD across worlds':>16} {'share':>6}" if worlds else "") + f" {'ambition':>9}"
+              + f" {'implemented':>13}")
     lines += [header, "-" * len(header)]
     for row in aggregates.summary.to_dict("records"):
         ambition = "-" if np.isnan(row["mean_ambition"]) else f"{row['mean_ambition']:.2f}"
         interval = f"[{row['ci_low']:.3f}, {row['ci_high']:.3f}]"
         spread = f" {row['sd_parameters']:>16.3f} {row['share_parameters']:>6.0%}" if worlds else ""
-        lines.append(f"{row['name'][:44]:<44} {row['p_adopted']:>10.3f} {interval:>15}{spread} {ambition:>9}")
+        lines.append(f"{row['name'][:44]:<44} {row['p_adopted']:>10.3f} {interval:>15}{spread} {ambition:>9} "
+                     f"{_implemented(row, scenario.end):>13}")
         mine = (aggregates.stances[aggregates.stances.proposal == row["proposal"]] if len(aggregates.stances)
                 else aggregates.stances)
         for label, column in (("objected", "objected"), ("reservation", "reservation"), ("stood aside", "stood_aside")):
@@ -92,6 +94,10 @@ def run_summary(scenario: Scenario, aggregates: Aggregates) -> str:
                 lines.append(f"    {label + ':':<13} {listing}")
     lines.append("")
     lines.append("P(adopted): share of replicates in which the proposal was adopted in some year of the run.")
+    lines.append(f"implemented: of what was adopted by {scenario.end}, the share carried out by then (the mean over "
+                 "the replicates that adopted it; 1 is carried out in full), or by the year in brackets, the "
+                 "proposal's last on the agenda, where that is earlier (--set implementation.follow=true follows every "
+                 "proposal to the end).")
     if worlds:
         lines.append(f"Each world of {scenario.world_size} replicates reads the coded numbers at its own point of "
                      "their plausible ranges (--fixed-parameters: as written). 95% interval: Monte Carlo error, for "
@@ -102,6 +108,13 @@ def run_summary(scenario: Scenario, aggregates: Aggregates) -> str:
                  "at the final offer.")
     return "\n".join(lines)
 
+
+
+def _implemented(row: Mapping[Hashable, Any], end: int) -> str:
+    """A summary row's share of the adopted carried out, with its year where that is not the run's last."""
+    if np.isnan(row["implemented"]):
+        return "-"
+    return f"{row['implemented']:.2f}" + ("" if row["implemented_year"] == end else f" ({row['implemented_year']})")
 
 
 def explanation(e: Explanation) -> str:
