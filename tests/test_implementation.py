@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import yaml
 
+from sim.cli import main
 from sim.core.engine import Stance, Valuation
 from sim.core.records import Status
 from sim.inputs.scenario import load_scenario
 from sim.model import implementation
 from sim.model.runner import simulate
 from sim.model.tables import aggregate
+from sim.studies.validation import load_cases, prepare
 
 from .conftest import ROOT
 
@@ -95,6 +98,53 @@ def test_the_aggregates_report_adoption_and_implementation(rats_run):
     assert last.year == 2012 and 0 < last.implemented <= 1
     summary = tables.summary.iloc[0]
     assert summary.implemented == pytest.approx(last.implemented) and summary.implemented_year == 2012
+
+
+# --- implementation cases (validation/implementation.yaml) ------------------------------------------------------
+
+
+def write_cases(tmp_path, *cases: dict):
+    path = tmp_path / "cases.yaml"
+    entries = [{"scenario": str(ROOT / "scenarios" / "history.yaml"), "what_happened": "-", "source": "test",
+                "replicates": 100, **c} for c in cases]
+    path.write_text(yaml.safe_dump({"cases": entries}, sort_keys=False), encoding="utf-8")
+    return path
+
+
+LOAN = {"id": "loan", "year": 2004, "by": 2006, "proposal": "preferential_loan", "outcome": "adopted"}
+
+
+def test_an_implementation_case_passes_or_fails_on_what_was_carried_out(tmp_path, capsys):
+    assert main(["validate", "--fixed-parameters", str(write_cases(tmp_path, LOAN | {"implemented": "carried_out"}))]) \
+        == 0
+    out = capsys.readouterr().out
+    assert "carried out 2006" in out and "carried out by 2006: 0.7" in out and "flips when implementation.body" in out
+    assert "Implementation cases: 1 of 1 pass" in out
+    assert main(["validate", "--fixed-parameters", str(write_cases(tmp_path, LOAN | {"implemented": "lagging"}))]) == 3
+    out = capsys.readouterr().out
+    assert "FAIL" in out and "of what was adopted, not below 0.5" in out
+
+
+def test_the_case_files_implementation_cases_are_read(tmp_path):
+    cases = {case.id: case for case, _ in load_cases(ROOT / "validation" / "implementation.yaml")}
+    assert {"loan-2004-implemented", "rats-working", "econ-strategy-2030-lagging", "energy-strategy-2030-lagging",
+            "radicalisation-statement-lagging"} == set(cases)
+    loan = cases["loan-2004-implemented"]
+    assert loan.span == (2004, 2006) and loan.years == (2004, 2004)
+    assert prepare(loan, ROOT / "validation" / "implementation.yaml").configuration(2005).implementation.follow
+
+
+@pytest.mark.parametrize(("keys", "fragment"), [
+    ({"implemented": "carried_out"}, "expected 'implemented' and 'by' together"),
+    ({"implemented": "done", "by": 2006}, "cases.0.implemented"),
+    ({"implemented": "lagging", "by": 2004}, "expected 'by' after the case's last summit (2004), got 2004"),
+    ({"implemented": "lagging", "by": 2006, "outcome": "not_adopted"}, "expected outcome 'adopted'"),
+])
+def test_a_bad_implementation_case_is_a_one_line_error(tmp_path, capsys, keys, fragment):
+    entry = {key: value for key, value in LOAN.items() if key != "by"} | keys
+    assert main(["validate", str(write_cases(tmp_path, entry))]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "cases.yaml" in err and fragment in err
 
 
 def test_following_records_what_was_adopted_to_the_end_whatever_the_batches():

@@ -162,11 +162,16 @@ def validation_table(verdicts: list[Verdict], loo: LeaveOneOut | None = None) ->
         years = f"{first}" if first == last else f"{first}-{last}"
         happened = ("adopted" if case.outcome == "adopted" else "not adopted") if not case.trajectory else (
             f"first {case.first}+-{case.within}" if case.first is not None else "never")
+        if case.implemented is not None:
+            happened = f"{'carried out' if case.implemented == 'carried_out' else 'lagging'} {case.by}"
         named = ", ".join(f"{names.get(n.member, n.member)} {n.share:.0%}" for n in v.named) or "-"
         who = "; ".join(part for part in (_top(p.objected, names, "obj"), _top(p.stood_aside, names, "aside"),
                                           _top(p.reservation, names, "res")) if part) or "-"
         lines.append(f"{case.id[:30]:<30} {years:<9} {happened:<13} {p.p:>4.2f}  {named[:24]:<24} {who[:44]:<44} "
                      f"{v.status}")
+        if case.implemented is not None:
+            lines.append(f"{'':<4}carried out by {case.by}: {p.implemented:.2f} of what was adopted (mean over the "
+                         "replicates that adopted it; carried out: at least 0.5, lagging: below)")
         lines += [f"{'':<4}{reason}" for reason in v.reasons]
         if case.outcome_as_input:
             lines.append(f"{'':<4}outcome as input: {case.outcome_as_input}")
@@ -233,8 +238,10 @@ def _falsifiability(v: Verdict) -> str:
 def _validation_counts(verdicts: list[Verdict]) -> list[str]:
     """The summary: passes of the single-summit and the trajectory cases, and how many could fail."""
     lines = []
-    for label, group in (("Single-summit cases (in-sample)", [v for v in verdicts if not v.case.trajectory]),
-                         ("Trajectory cases", [v for v in verdicts if v.case.trajectory])):
+    adoption = [v for v in verdicts if v.case.implemented is None]
+    for label, group in (("Single-summit cases (in-sample)", [v for v in adoption if not v.case.trajectory]),
+                         ("Trajectory cases", [v for v in adoption if v.case.trajectory]),
+                         ("Implementation cases", [v for v in verdicts if v.case.implemented is not None])):
         if group:
             counts = {status: sum(v.status == status for v in group)
                       for status in ("FAIL", "cannot fail", "outcome as input")}
