@@ -96,6 +96,7 @@ class SCOModel(mesa.Model):
         self.implementers: dict[str, NDArray[np.bool_]] = {}
         self.adopted_ambition: dict[str, NDArray[np.float64]] = {}
         self.recorded: dict[str, None] = {}  # the proposals recorded so far, in the order first recorded
+        self._judged: dict[str, Valuation] = {}  # this year's valuations without misjudgement (for implementation)
         self.misjudgement: dict[str, tuple[int, NDArray[np.float64]]] = {}  # proposal -> (year, standardised)
         self.resting: dict[str, NDArray[np.bool_]] = {}  # this year's proposals whose sponsor let them rest
         self.deciders: AgentSet[MemberAgent] = AgentSet([], random=self.random)
@@ -156,7 +157,7 @@ class SCOModel(mesa.Model):
         self.deciders.do("reconsider", self.year)
         self.resting = {}
         weights = np.stack(self.deciders.get("weights"))  # (N, R, D): batched products in valuation_of
-        self._implement(weights)
+        self._judged = {}
         voters = np.stack(self.deciders.map("votes", self.year), axis=1)
 
         on_the_table = {code: self._table(code, weights, voters) for code in scenario.on_agenda(self.year)
@@ -166,6 +167,7 @@ class SCOModel(mesa.Model):
         tabled = set(decided)
         for code in list(decided):
             self._decide_package(code, decided, tabled, weights, voters)
+        self._implement(weights)  # after the decisions, whose valuations it reuses; before the records, which show it
         for code, (pending, decision) in decided.items():
             self._record(code, pending, decision)
         if self.config.implementation.follow:
@@ -191,9 +193,7 @@ class SCOModel(mesa.Model):
         for code, state in self.implemented.items():
             if code not in self.config.proposals:
                 continue
-            if code not in self._loadings:
-                self._loadings[code] = loadings(self.arrays, self.arrays.proposals.index(code), self.rows)
-            value = valuation_of(weights, self.arrays, self._loadings[code])  # without misjudgement: nothing drawn
+            value = self._unjudged(code, weights)  # without misjudgement: nothing drawn
             who = self.implementers[code]
             who = np.pad(who, ((0, 0), (0, len(self.rows) - who.shape[1])))  # members who joined since take no part
             willing = implementation.willingness(value, self.adopted_ambition[code])
@@ -204,13 +204,21 @@ class SCOModel(mesa.Model):
 
     def _valuation(self, code: str, weights: NDArray[np.float64]) -> Valuation:
         """Every decider's utility coefficients for ``code``, as each perceives them this year."""
-        if code not in self._loadings:
-            self._loadings[code] = loadings(self.arrays, self.arrays.proposals.index(code), self.rows)
-        misjudgement: NDArray[np.float64] | float = 0.0
         judgement = self.constant("noise.judgement")
-        if np.any(np.asarray(judgement) > 0):
-            misjudgement = judgement * self._misjudgement(code)
-        return valuation_of(weights, self.arrays, self._loadings[code], misjudgement)
+        # the valuation without misjudgement, kept for implementation; adding the misjudgement last gives the same
+        # bits as valuation_of(..., misjudgement), whose last term it is
+        unjudged = self._unjudged(code, weights)
+        if not np.any(np.asarray(judgement) > 0):
+            return unjudged
+        return replace(unjudged, benefit=unjudged.benefit + judgement * self._misjudgement(code))
+
+    def _unjudged(self, code: str, weights: NDArray[np.float64]) -> Valuation:
+        """Every decider's utility coefficients for ``code`` this year, without misjudgement (computed once a year)."""
+        if code not in self._judged:
+            if code not in self._loadings:
+                self._loadings[code] = loadings(self.arrays, self.arrays.proposals.index(code), self.rows)
+            self._judged[code] = valuation_of(weights, self.arrays, self._loadings[code])
+        return self._judged[code]
 
     def _misjudgement(self, code: str) -> NDArray[np.float64]:
         """Each decider's standardised misjudgement of ``code`` this year (R, N): it drifts from the last year the
