@@ -498,6 +498,14 @@ BASE_CASES = [
                  ["proposals.sco_bank.elsewhere.forum:", "'bilateral'", "'wto'"], id="base-unknown-forum"),
     pytest.param(_set("proposals.sco_bank.elsewhere.share", 1.5),
                  ["proposals.sco_bank.elsewhere.share:", "less than or equal to 1", "1.5"], id="base-share-above-one"),
+    pytest.param(_set("proposals.sco_bank.form", "fund"),
+                 ["proposals.sco_bank.form:", "'statement', 'strategy', 'treaty' or 'body'", "'fund'"],
+                 id="base-unknown-form"),
+    pytest.param(_set("implementation", {"body": 1.5}),
+                 ["implementation.body:", "less than or equal to 1", "1.5"], id="base-pace-out-of-range"),
+    pytest.param(_set("implementation", {"fund": 0.5}),
+                 ["implementation.fund:", "unknown key 'fund'", "statement, strategy, treaty, body"],
+                 id="base-unknown-form-pace"),
     pytest.param(lambda tree: list(tree), ["expected a mapping"], id="base-top-level-list"),
 ]
 

@@ -29,13 +29,18 @@ def test_run_writes_the_tidy_table_aggregates_and_metadata(demo):
     assert {p.name for p in demo.iterdir()} == FILES
     table = pd.read_parquet(demo / "outcomes.parquet")
     assert list(table.columns) == ["replicate", "year", "proposal", "status", "ambition", "route", "objectors",
-                                   "reservations", "stood_aside", "participants", "initial_objectors", "side_payment"]
+                                   "reservations", "stood_aside", "participants", "initial_objectors", "side_payment",
+                                   "implementation"]
     # one row per replicate x year x tabled proposal: the FTZ, the bank and the energy framework every year 2015-2024
     assert len(table) == 300 * 10 * 3
     assert not table.duplicated(["replicate", "year", "proposal"]).any()
     adopted = table[table.status == "adopted"]
     assert adopted.ambition.between(0, 1).all() and table[table.status != "adopted"].ambition.isna().all()
     assert (adopted.objectors == "").all()  # under consensus nothing is adopted over an objection
+    # implementation: 0 on adoption, in [0, 1] where in force, NaN where nothing was adopted (issue 19)
+    assert (adopted.implementation == 0).all()
+    assert table[table.status == "in_force"].implementation.between(0, 1).all()
+    assert table[~table.status.isin(["adopted", "in_force"])].implementation.isna().all()
     summary = pd.read_csv(demo / "summary.csv")
     assert set(summary.proposal) == {"free_trade_zone", "sco_bank", "energy_framework"}
     assert (summary.ci_low <= summary.p_adopted).all() and (summary.p_adopted <= summary.ci_high).all()

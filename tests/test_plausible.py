@@ -42,7 +42,8 @@ def coded_numbers(config: Configuration) -> dict[str, float]:
         if proposal.elsewhere is not None:
             numbers[f"proposals.{code}.elsewhere.share"] = proposal.elsewhere.share
     for path in ("rules.objection_cost", "rules.deference", "rules.sponsor_error", "noise.weights", "noise.judgement",
-                 "noise.persistence"):  # the model's constants a world draws
+                 "noise.persistence", "implementation.statement", "implementation.strategy", "implementation.treaty",
+                 "implementation.body"):  # the model's constants a world draws
         block, field = path.split(".")
         numbers[path] = float(getattr(getattr(config, block), field))
     return numbers
@@ -123,3 +124,11 @@ def test_the_provenance_table_shows_the_ranges_and_is_current(config, ranges):
     assert "| Pakistan | `weights.sovereignty` | 0.5 | [0.1, 0.9], choice |" in text
     shown = [found for path, found in ranges.items() if not path.endswith(".ambition")]
     assert all(str(found) in text for found in shown)
+
+
+def test_the_paces_of_implementation_run_from_half_to_twice_their_value(ranges):
+    """Chosen numbers (issue 19): a pace from half to twice its value, clipped to [0, 1] (a body's 0.5 -> [0.25, 1])."""
+    assert (ranges["implementation.statement"].low, ranges["implementation.statement"].high) == (0.04, 0.16)
+    assert (ranges["implementation.body"].low, ranges["implementation.body"].high) == (0.25, 1.0)
+    forms = ("statement", "strategy", "treaty", "body")
+    assert {ranges[f"implementation.{form}"].basis for form in forms} == {"choice"}

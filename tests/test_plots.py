@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pandas as pd
 import pytest
 
@@ -11,7 +13,7 @@ from sim.outputs.run_folder import RunResults
 
 from .conftest import ROOT
 
-RUN_FIGURES = {"adoption", "objections", "stances", "alignment"}
+RUN_FIGURES = {"adoption", "implementation", "objections", "stances", "alignment"}
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +35,7 @@ def test_plot_on_saved_results_gives_the_runs_own_figures(runs, tmp_path, fmt):
     assert main(["run", str(ROOT / "scenarios" / "era-2016.yaml"), "--replicates", "200", "--out", str(out), "--quiet",
                  "--format", fmt]) == 0
     drawn = {p.name: p.read_bytes() for p in (out / "figures").iterdir()}
-    assert len(drawn) == 4 and all(name.endswith(f".{fmt}") for name in drawn)
+    assert len(drawn) == len(RUN_FIGURES) and all(name.endswith(f".{fmt}") for name in drawn)
     assert main(["plot", str(out), "--format", fmt]) == 0
     assert {p.name: p.read_bytes() for p in (out / "figures").iterdir()} == drawn
 
@@ -83,7 +85,7 @@ def test_compare_two_runs(runs, tmp_path, capsys):
 def test_the_report_is_one_self_contained_html_file(runs):
     assert main(["report", str(runs / "era-2024")]) == 0
     page = (runs / "era-2024" / "report.html").read_text()
-    assert page.count("data:image/png;base64,") == 4
+    assert page.count("data:image/png;base64,") == len(RUN_FIGURES)
     assert "src='http" not in page and 'src="http' not in page and "<link" not in page
     assert "Scenario era-2024" in page and "consensus" in page
     assert "New developments" in page  # the provenance of the events and key numbers
@@ -104,3 +106,15 @@ def test_alignment_is_the_mean_share_of_members_not_objecting_to_the_first_offer
 def test_each_member_keeps_one_distinct_colour():
     assert len(set(MEMBER_COLOURS.values())) == 10
     assert member_colour("russia") == MEMBER_COLOURS["russia"] and member_colour("turkey") == member_colour("turkey")
+
+
+def test_a_run_written_before_implementation_draws_its_other_figures(runs, tmp_path):
+    """A run folder from before issue 19 (no implementation columns) still plots, without the implementation figure."""
+    old = tmp_path / "old"
+    shutil.copytree(runs / "era-2016", old)
+    for name in ("by_year.csv", "summary.csv"):
+        table = pd.read_csv(old / name)
+        table.drop(columns=[c for c in ("implemented", "implemented_year") if c in table]).to_csv(old / name,
+                                                                                                 index=False)
+    assert main(["plot", str(old)]) == 0
+    assert {p.stem for p in (old / "figures").glob("*.png")} == RUN_FIGURES - {"implementation"}

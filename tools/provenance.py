@@ -82,7 +82,19 @@ PARAMETER_SOURCES: dict[str, str] = {
     "noise.parameters": "drawn: each world reads every coded number in its plausible range (this table's ranges); "
     "fixed (--fixed-parameters): the numbers as written",
     "noise.world_size": "estimator setting, not a model quantity: the replicates that share one world's numbers",
+    **{f"implementation.{form}": f"model parameter, not read from the brief (issue 19): the share of the gap between "
+       f"what is carried out and what the implementers are willing to carry out that closes in a year, for a "
+       f"{form}; a half-life of {life} (1 - 2**(-1/half-life)), chosen by the order the brief gives (a loan "
+       "'implemented in the following two years'; framework agreements that 'lack firm plans for implementation'), "
+       "not fitted" for form, life in (("statement", "8 years"), ("strategy", "4 years"), ("treaty", "2 years"),
+                                        ("body", "1 year"))},
 }
+PARAMETER_SOURCES["implementation.follow"] = (
+    "output switch, not a model quantity: true records every proposal decided at an earlier summit in every later "
+    "year, so that what was adopted is followed to the run's end; false (the default): only in the years it is on "
+    "the agenda")
+#: The blocks of the model's own constants, with no ``sources`` in the schema.
+PARAMETER_BLOCKS = ("rules", "noise", "implementation")
 
 HEADER = f"""\
 # Provenance of the calibrated numbers
@@ -171,6 +183,7 @@ def proposal_values(proposal: Proposal) -> list[tuple[str, Any]]:
         values.append(("side_payment", proposal.side_payment))
     if proposal.participation == "opt_in":
         values.append(("participation", proposal.participation))
+    values.append(("form", proposal.form))
     if proposal.links:
         values.append(("links", proposal.links))
     if proposal.admits:
@@ -195,14 +208,14 @@ def is_number(value: object) -> bool:
 def chosen_numbers(config: Configuration, events: Iterable[Event] = ()) -> list[tuple[str, Any, str, str]]:
     """(dotted path, value, kind, source) of every number of ``config`` that the brief does not give.
 
-    Kinds: ``global constant`` (every number under ``rules`` and ``noise``), ``ambition``, ``floor`` and
-    ``side payment`` (of every proposal; a side payment when not zero), and ``not a brief quote`` (any other
-    number whose source, by :func:`quotes_the_brief`, does not quote the brief; a capability from a cited data
+    Kinds: ``global constant`` (every number under ``rules``, ``noise`` and ``implementation``), ``ambition``,
+    ``floor`` and ``side payment`` (of every proposal; a side payment when not zero), and ``not a brief quote`` (any
+    other number whose source, by :func:`quotes_the_brief`, does not quote the brief; a capability from a cited data
     set and a year of accession are not chosen). An event's value counts when its note does not quote the brief.
     """
     found: list[tuple[str, Any, str, str]] = []
-    for block, values in (("rules", config.rules), ("noise", config.noise)):
-        for key, value in values.model_dump().items():
+    for block in PARAMETER_BLOCKS:
+        for key, value in getattr(config, block).model_dump().items():
             if is_number(value):
                 path = f"{block}.{key}"
                 found.append((path, value, "global constant", PARAMETER_SOURCES.get(path, "") or MISSING))
@@ -295,10 +308,11 @@ def choices_section(config: Configuration, events: Iterable[Event], choices: Map
     chosen = chosen_numbers(config, events)
     lines = ["", "## Chosen numbers: when and why they were set", ""]
     lines += [
-        "A *chosen* number is one the brief does not give: every number under `rules` and `noise`, every proposal's",
-        "`ambition`, floor (`min_ambition`) and side payment, and every other number whose source does not quote the",
-        "brief (it names no section and passage, paraphrases without a quote, or calls its number a choice, an",
-        "assumption, inferred, neutral or not described). Capabilities (a cited data set) and years are not chosen.",
+        "A *chosen* number is one the brief does not give: every number under `rules`, `noise` and `implementation`,",
+        "every proposal's `ambition`, floor (`min_ambition`) and side payment, and every other number whose source",
+        "does not quote the brief (it names no section and passage, paraphrases without a quote, or calls its number a",
+        "choice, an assumption, inferred, neutral or not described). Capabilities (a cited data set) and years are not",
+        "chosen.",
         f"The history is recorded in `{CHOICES.as_posix()}`, written from `git log -p configs/base.yaml`; a chosen",
         f"number without a record there is marked {NO_RECORD} (`tests/test_provenance.py` fails on it).",
         "A commit *had the cases in view* when it also changed `validation/` or its message mentions the cases.",
@@ -394,7 +408,8 @@ def render(root: Path = ROOT) -> str:
 
 
 def configuration_tables(config: Configuration) -> list[str]:
-    """The dimensions, members, proposals, and rules and noise tables of ``config``, as Markdown lines."""
+    """The dimensions, members, proposals, and rules, noise and implementation tables of ``config``, as Markdown
+    lines."""
     lines = ["## Dimensions", ""]
     lines += table(
         ["code", "name", "source"],
@@ -416,11 +431,11 @@ def configuration_tables(config: Configuration) -> list[str]:
             ),
         )
 
-    lines += ["", "## Rules and noise", ""]
+    lines += ["", "## Rules, noise and implementation", ""]
     parameters = [
         (f"{block}.{key}", value)
-        for block, values in (("rules", config.rules), ("noise", config.noise))
-        for key, value in values.model_dump().items()
+        for block in PARAMETER_BLOCKS
+        for key, value in getattr(config, block).model_dump().items()
         if value is not None
     ]
     drawn = constant_ranges(config)

@@ -44,6 +44,8 @@ class Record:
     stance: NDArray[np.int8]  # (R, N) engine.Stance at the final offer
     initial_stance: NDArray[np.int8]  # (R, N) engine.Stance at the proposed ambition
     side_payment: NDArray[np.float64]  # paid by the sponsor where adopted; 0 elsewhere
+    implementation: NDArray[np.float64]  # how far it is carried out, in [0, 1], where adopted (0 in the year of its
+    # adoption) or in force; NaN elsewhere (sim.model.implementation)
 
     @classmethod
     def reported(cls) -> tuple[str, ...]:

@@ -23,6 +23,13 @@ BARGAINING: tuple[Bargaining, ...] = get_args(Bargaining)
 Forum = Literal["bilateral", "bri", "china_central_asia"]
 FORUMS: tuple[Forum, ...] = get_args(Forum)
 
+#: What an adopted decision is, from the least binding to the most (sim.model.implementation; docs/ODD.md, §7.9): a
+#: ``statement`` (a declaration or joint statement: words), a ``strategy`` (a strategy, framework or plan: a programme
+#: without firm plans for carrying it out), a ``treaty`` (a convention, an agreement or an accession: legal
+#: obligations), a ``body`` (a body with money: a standing structure or a fund, with staff or money committed).
+Form = Literal["statement", "strategy", "treaty", "body"]
+FORMS: tuple[Form, ...] = get_args(Form)
+
 #: The designs of :func:`sim.experiments.design.design`.
 Method = Literal["grid", "random", "lhs", "sobol", "morris"]
 METHODS: tuple[Method, ...] = get_args(Method)

@@ -18,7 +18,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from ..core.engine import Procedure, Terms
 from ..core.errors import ConfigError
-from ..core.vocabulary import MAX_MAGNITUDE, MAX_MEMBERS, MAX_PROPOSALS, Bargaining, Forum, Rule
+from ..core.vocabulary import MAX_MAGNITUDE, MAX_MEMBERS, MAX_PROPOSALS, Bargaining, Form, Forum, Rule
 
 Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -118,6 +118,7 @@ class Proposal(Strict):
     effects: dict[Code, Signed] = {}
     gains: dict[Code, Signed] = {}
     participation: Literal["all", "opt_in"] = "all"
+    form: Form = "statement"  # what it is once adopted: how binding, so how fast it is carried out (Implementation)
     ambition: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
     min_ambition: Unit | None = None  # None: cannot be bargained down
     side_payment: Amount = 0.0
@@ -199,6 +200,22 @@ class Noise(Strict):
     world_size: Annotated[int, Field(ge=1, le=10_000)] = 10
 
 
+class Implementation(Strict):
+    """How fast an adopted decision is carried out, by its form (:data:`sim.core.vocabulary.FORMS`): the share of the
+    gap between what is carried out and what its implementing members are willing to carry out that closes in a year
+    (:mod:`sim.model.implementation`). Chosen numbers (configs/choices.yaml): a half-life of 1 year for a body with
+    money, 2 for a treaty, 4 for a strategy, 8 for a statement, as ``1 - 2**(-1/half_life)``."""
+
+    statement: Unit = 0.08
+    strategy: Unit = 0.16
+    treaty: Unit = 0.29
+    body: Unit = 0.5
+    #: Record every proposal decided at an earlier summit of the run in every later year, on the agenda or not
+    #: (status ``in_force`` where adopted, ``not_decided`` elsewhere), so that what was adopted is followed to the
+    #: run's end; off (the default), a proposal is recorded only in the years it is on the agenda.
+    follow: bool = False
+
+
 class Configuration(Strict):
     """A complete, validated configuration of the model."""
 
@@ -207,6 +224,7 @@ class Configuration(Strict):
     proposals: dict[Code, Proposal]
     rules: Rules = Rules()
     noise: Noise = Noise()
+    implementation: Implementation = Implementation()
     #: Fitted plausible ranges, [low, high] by the number's path, written nested as the configuration is
     #: (``rules: {objection_cost: [0.06, 0.19]}``) or with dotted keys (``rules.objection_cost: [...]``); held by
     #: dotted path. They replace the rule of :mod:`sim.inputs.plausible` for those numbers.

@@ -23,9 +23,10 @@ put it. One rule, written once in :func:`plausible_range`, gives every range:
 * The one exception: an ambition left at the schema's default 1.0 is the convention in which effects and gains are
   stated (the proposal as tabled, in full), not a calibrated quantity, so its range is the point [1.0, 1.0].
 
-The model's own constants under ``rules`` and ``noise`` that a world draws (:data:`CONSTANTS`) get ranges by a rule
-of their own (:func:`constant_ranges`). The configuration's ``fitted`` block replaces any number's range. Numbers not
-covered: a capability (read from a cited data set, NMC v6.0, not from the brief's words) and a year of accession.
+The model's own constants under ``rules`` and ``noise`` that a world draws (:data:`CONSTANTS`), and the paces of
+implementation under ``implementation`` (:data:`PACES`), get ranges by a rule of their own (:func:`constant_ranges`).
+The configuration's ``fitted`` block replaces any number's range. Numbers not covered: a capability (read from a cited
+data set, NMC v6.0, not from the brief's words) and a year of accession.
 The distribution on a range is uniform from ``low`` to ``high`` for now; each world of replicates draws its numbers
 from it (:mod:`sim.model.worlds`).
 
@@ -43,7 +44,8 @@ from typing import Annotated, Any, Literal, Union, cast, get_args, get_origin
 
 import annotated_types
 
-from .configuration import Configuration, Elsewhere, Member, Noise, Proposal, Relation, Rules
+from ..core.vocabulary import FORMS
+from .configuration import Configuration, Elsewhere, Implementation, Member, Noise, Proposal, Relation, Rules
 
 #: The project's fixed scale of readings (docs/validation.md, "Calibration procedure").
 SCALE = (0.1, 0.3, 0.5, 0.7, 0.9)
@@ -78,6 +80,16 @@ CONSTANTS: dict[str, tuple[Literal["factor", "plus"], float]] = {
     "noise.judgement": ("factor", 2.0),
     "noise.persistence": ("plus", 0.2),
 }
+#: The paces of implementation by form (``implementation.body``; :class:`~sim.inputs.configuration.Implementation`),
+#: choices the brief does not give (it gives their order: a loan 'implemented in the following two years', framework
+#: agreements that 'lack firm plans for implementation'): from half to twice their value, as the scale-free constants
+#: above (a half-life from about half to twice its own), clipped to [0, 1]. Drawn by the worlds like
+#: :data:`CONSTANTS`, but kept apart from them: they do not bear on adoption, so the fit and the falsifiability
+#: search of the adoption cases leave them alone (the implementation cases search them, sim.studies.validation).
+PACES: dict[str, tuple[Literal["factor", "plus"], float]] = {
+    f"implementation.{form}": ("factor", 2.0) for form in FORMS}
+#: The blocks of the configuration that hold the model's own constants.
+CONSTANT_BLOCKS = {"rules": Rules, "noise": Noise, "implementation": Implementation}
 #: A proposal's numbers the brief never gives, whatever their source says: chosen by definition.
 ALWAYS_CHOSEN = ("ambition", "min_ambition", "side_payment")
 #: Sources that cite a data set rather than the brief (derived by a script and tested against the data).
@@ -208,13 +220,14 @@ def proposal_ranges(proposal: Proposal) -> dict[str, Range]:
 
 
 def constant_ranges(config: Configuration) -> dict[str, Range]:
-    """The plausible range of each of the model's own constants that a world draws (:data:`CONSTANTS`)."""
+    """The plausible range of each of the model's own constants that a world draws (:data:`CONSTANTS`,
+    :data:`PACES`)."""
     found: dict[str, Range] = {}
-    for path, (kind, half) in CONSTANTS.items():
+    for path, (kind, half) in (CONSTANTS | PACES).items():
         block, field = path.split(".")
         value = float(getattr(getattr(config, block), field))
         low, high = (value / half, value * half) if kind == "factor" else (value - half, value + half)
-        valid = bounds(Rules if block == "rules" else Noise, field)
+        valid = bounds(CONSTANT_BLOCKS[block], field)
         found[path] = Range(value, round(max(valid[0], low), 6), round(min(valid[1], high), 6), "choice")
     return found
 

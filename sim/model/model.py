@@ -27,6 +27,7 @@ from ..core.records import Record, Status
 from ..inputs.configuration import Configuration
 from ..inputs.plausible import plausible_ranges
 from ..inputs.scenario import Scenario
+from . import implementation
 from .agents import MemberAgent, persist
 from .interests import Arrays, Loadings, loadings, to_arrays, tolerance, valuation_of
 from .sponsors import Belief, learn, perceived_limit
@@ -42,6 +43,7 @@ class Summit:
     in_force: NDArray[np.bool_]  # adopted at an earlier summit
     resting: NDArray[np.bool_] | bool = False  # its sponsor let it rest this year
     elsewhere: NDArray[np.bool_] | bool = False  # its sponsor pursued it outside the SCO this year
+    implemented: NDArray[np.float64] | None = None  # how far it is carried out this year where in force; else NaN
 
     @property
     def adopted(self) -> NDArray[np.bool_]:
@@ -67,6 +69,7 @@ REPORTERS: dict[str, Callable[[Summit], NDArray[Any]]] = {
     "stance": lambda s: np.where(s.pending[:, None], s.decision.stance, Stance.ABSENT).astype(np.int8),
     "initial_stance": lambda s: np.where(s.pending[:, None], s.decision.initial_stance, Stance.ABSENT).astype(np.int8),
     "side_payment": lambda s: np.where(s.adopted, s.decision.side_payment, 0.0),
+    "implementation": lambda s: np.where(s.adopted, 0.0, np.nan if s.implemented is None else s.implemented),
 }
 
 
@@ -89,6 +92,13 @@ class SCOModel(mesa.Model):
         self.year = scenario.start
         self.records: list[Record] = []
         self.in_force: dict[str, NDArray[np.bool_]] = {}
+        # per adopted proposal (sim.model.implementation): how far it is carried out (NaN where not adopted), who
+        # carries it out (R, deciders at its adoption) and the ambition it was adopted at
+        self.implemented: dict[str, NDArray[np.float64]] = {}
+        self.implementers: dict[str, NDArray[np.bool_]] = {}
+        self.adopted_ambition: dict[str, NDArray[np.float64]] = {}
+        self.recorded: dict[str, None] = {}  # the proposals recorded so far, in the order first recorded
+        self._judged: dict[str, Valuation] = {}  # this year's valuations without misjudgement (for implementation)
         self.misjudgement: dict[str, tuple[int, NDArray[np.float64]]] = {}  # proposal -> (year, standardised)
         self.resting: dict[str, NDArray[np.bool_]] = {}  # this year's proposals whose sponsor let them rest
         self.elsewhere: dict[str, NDArray[np.bool_]] = {}  # this year's proposals pursued outside the SCO
@@ -150,6 +160,7 @@ class SCOModel(mesa.Model):
         self.deciders.do("reconsider", self.year)
         self.resting, self.elsewhere = {}, {}
         weights = np.stack(self.deciders.get("weights"))  # (N, R, D): batched products in valuation_of
+        self._judged = {}
         voters = np.stack(self.deciders.map("votes", self.year), axis=1)
 
         on_the_table = {code: self._table(code, weights, voters) for code in scenario.on_agenda(self.year)
@@ -159,8 +170,13 @@ class SCOModel(mesa.Model):
         tabled = set(decided)
         for code in list(decided):
             self._decide_package(code, decided, tabled, weights, voters)
+        self._implement(weights)  # after the decisions, whose valuations it reuses; before the records, which show it
         for code, (pending, decision) in decided.items():
             self._record(code, pending, decision)
+        if self.config.implementation.follow:
+            for code in [code for code in self.recorded if code not in decided]:
+                self._follow(code)
+        self.recorded |= dict.fromkeys(decided)
         self.year += 1
         self.running = self.year <= scenario.end
 
@@ -172,15 +188,40 @@ class SCOModel(mesa.Model):
 
     # --- decisions --------------------------------------------------------------------------------
 
+    # --- implementation ---------------------------------------------------------------------------
+
+    def _implement(self, weights: NDArray[np.float64]) -> None:
+        """Carry every adopted decision a year further (:mod:`sim.model.implementation`), with this year's interests."""
+        capability = self.arrays.capability[self.rows]
+        for code, state in self.implemented.items():
+            if code not in self.config.proposals:
+                continue
+            value = self._unjudged(code, weights)  # without misjudgement: nothing drawn
+            who = self.implementers[code]
+            who = np.pad(who, ((0, 0), (0, len(self.rows) - who.shape[1])))  # members who joined since take no part
+            willing = implementation.willingness(value, self.adopted_ambition[code])
+            pace = self.constant(f"implementation.{self.config.proposals[code].form}")
+            pace = pace[:, 0] if isinstance(pace, np.ndarray) else pace
+            self.implemented[code] = implementation.advance(state, implementation.will(willing, who, capability),
+                                                            pace)
+
     def _valuation(self, code: str, weights: NDArray[np.float64]) -> Valuation:
         """Every decider's utility coefficients for ``code``, as each perceives them this year."""
-        if code not in self._loadings:
-            self._loadings[code] = loadings(self.arrays, self.arrays.proposals.index(code), self.rows)
-        misjudgement: NDArray[np.float64] | float = 0.0
         judgement = self.constant("noise.judgement")
-        if np.any(np.asarray(judgement) > 0):
-            misjudgement = judgement * self._misjudgement(code)
-        return valuation_of(weights, self.arrays, self._loadings[code], misjudgement)
+        # the valuation without misjudgement, kept for implementation; adding the misjudgement last gives the same
+        # bits as valuation_of(..., misjudgement), whose last term it is
+        unjudged = self._unjudged(code, weights)
+        if not np.any(np.asarray(judgement) > 0):
+            return unjudged
+        return replace(unjudged, benefit=unjudged.benefit + judgement * self._misjudgement(code))
+
+    def _unjudged(self, code: str, weights: NDArray[np.float64]) -> Valuation:
+        """Every decider's utility coefficients for ``code`` this year, without misjudgement (computed once a year)."""
+        if code not in self._judged:
+            if code not in self._loadings:
+                self._loadings[code] = loadings(self.arrays, self.arrays.proposals.index(code), self.rows)
+            self._judged[code] = valuation_of(weights, self.arrays, self._loadings[code])
+        return self._judged[code]
 
     def _misjudgement(self, code: str) -> NDArray[np.float64]:
         """Each decider's standardised misjudgement of ``code`` this year (R, N): it drifts from the last year the
@@ -329,13 +370,41 @@ class SCOModel(mesa.Model):
     def _record(self, code: str, pending: NDArray[np.bool_], decision: Decision) -> None:
         """Record the decision on ``code`` with the reporters; carry its adoption and any accession forward."""
         summit = Summit(decision, pending, self.in_force[code], self.resting.get(code, False),
-                        self.elsewhere.get(code, False))
+                        self.elsewhere.get(code, False), self.implemented.get(code))
         reported = {field: report(summit) for field, report in REPORTERS.items()}
         self.records.append(Record(self.year, code, self.decider_codes, self.replicates, **reported))
         self.in_force[code] = self.in_force[code] | summit.adopted
+        if summit.adopted.any():
+            self._adopted(code, summit.adopted, decision)
         candidates = self.config.proposals[code].admits
         if candidates:  # an accession decided at this summit counts from the next summit's decisions on
             self.deciders.select(lambda agent: agent.code in candidates).do("admit", summit.adopted, self.year + 1)
+
+
+    def _follow(self, code: str) -> None:
+        """Record ``code``, off the agenda this year, to follow what was adopted of it (``implementation.follow``):
+        nothing is decided; it is in force where adopted earlier, not decided elsewhere. The proposals followed are
+        those recorded at an earlier summit, whatever any replicate did, so the records do not depend on batching."""
+        n, deciders = len(self.replicates), len(self.decider_codes)
+        absent = np.full((n, deciders), Stance.ABSENT, dtype=np.int8)
+        nothing = Decision(adopted=np.zeros(n, dtype=bool), ambition=np.full(n, np.nan),
+                           route=np.full(n, -1, dtype=np.int8), stance=absent, initial_stance=absent,
+                           side_payment=np.zeros(n))
+        summit = Summit(nothing, np.zeros(n, dtype=bool), self.in_force[code], False, False,
+                        self.implemented.get(code))
+        reported = {field: report(summit) for field, report in REPORTERS.items()}
+        self.records.append(Record(self.year, code, self.decider_codes, self.replicates, **reported))
+
+    def _adopted(self, code: str, adopted: NDArray[np.bool_], decision: Decision) -> None:
+        """Start carrying out ``code`` where it was ``adopted`` this year: nothing done yet, by its participants."""
+        n, deciders = len(self.replicates), len(self.rows)
+        state = self.implemented.get(code, np.full(n, np.nan))
+        who = self.implementers.get(code, np.zeros((n, deciders), dtype=bool))
+        who = np.pad(who, ((0, 0), (0, deciders - who.shape[1])))
+        self.implemented[code] = np.where(adopted, 0.0, state)
+        self.implementers[code] = np.where(adopted[:, None], implementation.implementers(decision.stance), who)
+        self.adopted_ambition[code] = np.where(adopted, decision.ambition,
+                                               self.adopted_ambition.get(code, np.full(n, np.nan)))
 
 
 def _choose(where: NDArray[np.bool_], this: Decision, other: Decision) -> Decision:

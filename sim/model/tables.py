@@ -2,8 +2,9 @@
 
 The tidy table has one row per replicate x year x tabled proposal. The aggregates give, per
 proposal, the probability it is adopted by the end of the run (with a 95% Wilson interval), the
-mean adopted ambition, how it was adopted, how often its sponsor took it outside the SCO, and how
-often each member objected, made a reservation or stood aside.
+mean adopted ambition, how it was adopted, how far what was adopted is carried out (the mean
+implementation of the replicates that adopted it, sim.model.implementation), how often its
+sponsor took it outside the SCO, and how often each member objected, made a reservation or stood aside.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from ..core.statistics import Worlds, between_worlds, wilson
 
 #: The tidy table's columns, in order.
 COLUMNS = ["replicate", "year", "proposal", "status", "ambition", "route", "objectors", "reservations",
-           "stood_aside", "participants", "initial_objectors", "side_payment"]
+           "stood_aside", "participants", "initial_objectors", "side_payment", "implementation"]
 
 
 def _names(values: NDArray[np.integer], enum: type[IntEnum]) -> pd.Categorical[str]:
@@ -78,6 +79,7 @@ def outcome_table(records: list[Record]) -> pd.DataFrame:
                     "participants": participants,
                     "initial_objectors": _who(initial, r.actors, (Stance.OBJECTION,)),
                     "side_payment": r.side_payment,
+                    "implementation": r.implementation,
                 }
             )
         )
@@ -130,6 +132,7 @@ def aggregate(records: list[Record], names: dict[str, str], world_size: int | No
             row[f"share_{item.name.lower()}"] = float((ever & (route == item)).sum() / n)
         elsewhere = np.stack([r.status == Status.ELSEWHERE for r in mine])  # (years, R)
         row["p_elsewhere"] = float(elsewhere.any(axis=0).mean())  # its sponsor took it outside the SCO in some year
+        row["implemented"], row["implemented_year"] = _implemented(mine[-1]), mine[-1].year
         summary.append(row)
 
         decided = np.concatenate([Status.decided(r.status) for r in mine])
@@ -157,8 +160,16 @@ def aggregate(records: list[Record], names: dict[str, str], world_size: int | No
                             "p_adopted": float(now.sum() / max(int(decided_now.sum()), 1)),
                             "ci_low": float(low), "ci_high": float(high),
                             "mean_ambition": float(r.ambition[now].mean()) if now.any() else float("nan"),
-                            "in_force": float(in_force.mean()), "elsewhere": float(away.mean())})
+                            "in_force": float(in_force.mean()), "implemented": _implemented(r),
+                            "elsewhere": float(away.mean())})
     return Aggregates(pd.DataFrame(summary), pd.DataFrame(stances), pd.DataFrame(by_year))
+
+
+def _implemented(record: Record) -> float:
+    """How far what was adopted by the record's year is carried out then: the mean implementation of the replicates
+    in which it was adopted (NaN where it was adopted in none)."""
+    done = record.implementation[~np.isnan(record.implementation)]
+    return float(done.mean()) if done.size else float("nan")
 
 
 def _column(record: Record, stance: NDArray[np.int8], actor: str) -> NDArray[np.int8]:

@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..core import streams
-from ..inputs.plausible import Range
+from ..inputs.plausible import CONSTANT_BLOCKS, Range
 from .interests import Arrays
 
 #: The purpose under which worlds draw their quantiles (see :mod:`sim.core.streams`).
@@ -67,7 +67,7 @@ def drawn(point: Arrays, ranges: dict[str, Range], seed: int, replicates: NDArra
     has_floor = np.zeros(len(point.proposals), dtype=bool)
     constants: dict[str, NDArray[np.float64]] = {}
     for column, path in enumerate(paths):
-        if path.startswith(("rules.", "noise.")):  # one of the model's constants
+        if path.startswith(tuple(f"{block}." for block in CONSTANT_BLOCKS)):  # one of the model's constants
             constants[path] = values[:, column, None]
             continue
         kind, code, field, *rest = path.split(".")

@@ -92,12 +92,15 @@ def draw_run(folder: Path, fmt: FigureFormat = "png") -> list[Path]:
 
 def draw_run_into(results: RunResults, folder: Path, fmt: FigureFormat = "png") -> list[Path]:
     """Every figure of a run, into ``folder``."""
-    return _into(folder, lambda target: [
-        _save(adoption_figure(results), target, "adoption", fmt),
-        _save(objections_figure(results), target, "objections", fmt),
-        _save(stance_map_figure(results), target, "stances", fmt),
-        _save(alignment_figure(results), target, "alignment", fmt),
-    ])
+    def draw(target: Path) -> list[Path]:
+        paths = [_save(adoption_figure(results), target, "adoption", fmt)]
+        if "implemented" in results.by_year.columns:  # a run written before issue 19 has no implementation
+            paths.append(_save(implementation_figure(results), target, "implementation", fmt))
+        return paths + [_save(objections_figure(results), target, "objections", fmt),
+                        _save(stance_map_figure(results), target, "stances", fmt),
+                        _save(alignment_figure(results), target, "alignment", fmt)]
+
+    return _into(folder, draw)
 
 
 def _in_force_band(by_year: pd.DataFrame, replicates: int) -> tuple[np.ndarray, np.ndarray]:
@@ -130,6 +133,29 @@ def _adoption_lines(top: Axes, bottom: Axes, rows: pd.DataFrame, replicates: int
     top.plot(rows.year, rows.in_force, style, color=colour, label=label, marker="o", markersize=3)
     top.fill_between(rows.year, low, high, color=colour, alpha=0.2, linewidth=0)
     bottom.plot(rows.year, rows.mean_ambition, style, color=colour, marker="o", markersize=3)
+
+
+def implementation_figure(results: RunResults) -> Figure:
+    """The gap between adoption and implementation, by year: the share of replicates in which each proposal is adopted
+    (in force) and the share carried out (in force x the share of it carried out), the gap between them shaded; below,
+    the share of what was adopted that is carried out."""
+    figure, (top, bottom) = plt.subplots(2, 1, figsize=(7.5, 6), sharex=True, height_ratios=[2, 1])
+    for n, (code, rows) in enumerate(results.by_year.groupby("proposal", sort=False)):
+        colour = SERIES_COLOURS[n % len(SERIES_COLOURS)]
+        carried = rows.in_force * rows.implemented.fillna(0.0)
+        top.plot(rows.year, rows.in_force, "-", color=colour, marker="o", markersize=3,
+                 label=results.proposals.get(code, code))
+        top.plot(rows.year, carried, "--", color=colour, marker="o", markersize=2)
+        top.fill_between(rows.year, carried, rows.in_force, color=colour, alpha=0.15, linewidth=0)
+        bottom.plot(rows.year, rows.implemented, "-", color=colour, marker="o", markersize=3)
+    top.set_ylabel("Adopted by the year (solid)\nand carried out (dashed)")
+    top.set_ylim(-0.02, 1.02)
+    top.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    bottom.set_ylabel("Share of the adopted\ncarried out")
+    bottom.set_ylim(-0.02, 1.05)
+    bottom.set_xlabel("Year (one summit a year)")
+    top.set_title(_title("Adoption and implementation: the gap (shaded)", results, None))
+    return figure
 
 
 def _title(what: str, results: RunResults, other: RunResults | None) -> str:

@@ -3,9 +3,9 @@
 | file | what |
 | --- | --- |
 | ``outcomes.parquet`` | the tidy table: one row per replicate x year x proposal on the agenda |
-| ``summary.csv`` | per proposal: probability adopted by the end of the run, with its interval |
+| ``summary.csv`` | per proposal: probability adopted by the end of the run, with its interval; share carried out |
 | ``stances.csv`` | per proposal and member: shares of the decisions it objected to, and so on |
-| ``by_year.csv`` | per proposal and year: probability adopted that year, share in force |
+| ``by_year.csv`` | per proposal and year: probability adopted that year, share in force, share of it carried out |
 | ``summary.txt`` | what the run printed |
 | ``metadata.json`` | the scenario as written, the configuration in force each year, seeds, versions |
 | ``figures/`` | the figures (:mod:`sim.outputs.figures`) |

@@ -7,9 +7,9 @@ should not load the model, pandas or Mesa to do it.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -75,13 +75,15 @@ def run_summary(scenario: Scenario, aggregates: Aggregates) -> str:
     lines = [heading, ""]
     worlds = scenario.world_size is not None
     header = (f"{'proposal':<44} {'P(adopted)':>10} {'95% interval':>15}"
-              + (f" {'SD across worlds':>16} {'share':>6}" if worlds else "") + f" {'ambition':>9}")
+              + (f" {'SD across worlds':>16} {'share':>6}" if worlds else "") + f" {'ambition':>9}"
+              + f" {'implemented':>13}")
     lines += [header, "-" * len(header)]
     for row in aggregates.summary.to_dict("records"):
         ambition = "-" if np.isnan(row["mean_ambition"]) else f"{row['mean_ambition']:.2f}"
         interval = f"[{row['ci_low']:.3f}, {row['ci_high']:.3f}]"
         spread = f" {row['sd_parameters']:>16.3f} {row['share_parameters']:>6.0%}" if worlds else ""
-        lines.append(f"{row['name'][:44]:<44} {row['p_adopted']:>10.3f} {interval:>15}{spread} {ambition:>9}")
+        lines.append(f"{row['name'][:44]:<44} {row['p_adopted']:>10.3f} {interval:>15}{spread} {ambition:>9} "
+                     f"{_implemented(row, scenario.end):>13}")
         if row.get("p_elsewhere", 0.0) >= 0.005:
             lines.append(f"    {'elsewhere:':<13} its sponsor took it outside the SCO in {row['p_elsewhere']:.0%} "
                          "of replicates")
@@ -95,6 +97,10 @@ def run_summary(scenario: Scenario, aggregates: Aggregates) -> str:
                 lines.append(f"    {label + ':':<13} {listing}")
     lines.append("")
     lines.append("P(adopted): share of replicates in which the proposal was adopted in some year of the run.")
+    lines.append(f"implemented: of what was adopted by {scenario.end}, the share carried out by then (the mean over "
+                 "the replicates that adopted it; 1 is carried out in full), or by the year in brackets, the "
+                 "proposal's last on the agenda, where that is earlier (--set implementation.follow=true follows every "
+                 "proposal to the end).")
     if worlds:
         lines.append(f"Each world of {scenario.world_size} replicates reads the coded numbers at its own point of "
                      "their plausible ranges (--fixed-parameters: as written). 95% interval: Monte Carlo error, for "
@@ -105,6 +111,13 @@ def run_summary(scenario: Scenario, aggregates: Aggregates) -> str:
                  "at the final offer.")
     return "\n".join(lines)
 
+
+
+def _implemented(row: Mapping[Hashable, Any], end: int) -> str:
+    """A summary row's share of the adopted carried out, with its year where that is not the run's last."""
+    if np.isnan(row["implemented"]):
+        return "-"
+    return f"{row['implemented']:.2f}" + ("" if row["implemented_year"] == end else f" ({row['implemented_year']})")
 
 
 def explanation(e: Explanation) -> str:
@@ -152,11 +165,16 @@ def validation_table(verdicts: list[Verdict], loo: LeaveOneOut | None = None) ->
         years = f"{first}" if first == last else f"{first}-{last}"
         happened = ("adopted" if case.outcome == "adopted" else "not adopted") if not case.trajectory else (
             f"first {case.first}+-{case.within}" if case.first is not None else "never")
+        if case.implemented is not None:
+            happened = f"{'carried out' if case.implemented == 'carried_out' else 'lagging'} {case.by}"
         named = ", ".join(f"{names.get(n.member, n.member)} {n.share:.0%}" for n in v.named) or "-"
         who = "; ".join(part for part in (_top(p.objected, names, "obj"), _top(p.stood_aside, names, "aside"),
                                           _top(p.reservation, names, "res")) if part) or "-"
         lines.append(f"{case.id[:30]:<30} {years:<9} {happened:<13} {p.p:>4.2f}  {named[:24]:<24} {who[:44]:<44} "
                      f"{v.status}")
+        if case.implemented is not None:
+            lines.append(f"{'':<4}carried out by {case.by}: {p.implemented:.2f} of what was adopted (mean over the "
+                         "replicates that adopted it; carried out: at least 0.5, lagging: below)")
         lines += [f"{'':<4}{reason}" for reason in v.reasons]
         if case.outcome_as_input:
             lines.append(f"{'':<4}outcome as input: {case.outcome_as_input}")
@@ -223,8 +241,10 @@ def _falsifiability(v: Verdict) -> str:
 def _validation_counts(verdicts: list[Verdict]) -> list[str]:
     """The summary: passes of the single-summit and the trajectory cases, and how many could fail."""
     lines = []
-    for label, group in (("Single-summit cases (in-sample)", [v for v in verdicts if not v.case.trajectory]),
-                         ("Trajectory cases", [v for v in verdicts if v.case.trajectory])):
+    adoption = [v for v in verdicts if v.case.implemented is None]
+    for label, group in (("Single-summit cases (in-sample)", [v for v in adoption if not v.case.trajectory]),
+                         ("Trajectory cases", [v for v in adoption if v.case.trajectory]),
+                         ("Implementation cases", [v for v in verdicts if v.case.implemented is not None])):
         if group:
             counts = {status: sum(v.status == status for v in group)
                       for status in ("FAIL", "cannot fail", "outcome as input")}

@@ -107,7 +107,8 @@ def fit(paths: list[Path], worlds: int = WORLDS, world_size: int = WORLD_SIZE, s
                                                       f"replicates per case, got {worlds * world_size:,}")
     if not 0 <= seed < SEED_LIMIT:
         raise ConfigError("command line", "--seed", f"expected a whole number from 0 to 2**63-1, got {seed}")
-    cases = collect_cases(paths)
+    # the implementation cases are about the paces of implementation, which this fit does not fit: they stay out
+    cases = [(case, file) for case, file in collect_cases(paths) if case.implemented is None]
     runs = [run_in_worlds(case, file, worlds, world_size, seed) for case, file in cases]
     loglik = np.stack([np.log(run.likelihood) for run in runs])  # (cases, W)
     everything = _weights(loglik.sum(axis=0))

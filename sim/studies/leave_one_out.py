@@ -137,7 +137,9 @@ def leave_one_out(paths: list[Path], replicates: int | None = None, grid: Grid |
     ``grid`` (default :data:`GRID`); ``falsify``: search every case for the change that flips it, in-sample and
     held out (the tests leave it out, for speed); ``settings`` as :func:`sim.studies.validation.collect_cases`."""
     started, grid = time.monotonic(), grid or GRID
-    in_sample = collect_cases(paths, replicates, settings)
+    # the implementation cases are about the paces of implementation, not the grid's constants: they stay out
+    in_sample = [(case, path) for case, path in collect_cases(paths, replicates, settings)
+                 if case.implemented is None]
     fixed_parameters = (settings or {}).get("noise.parameters") == FIXED_PARAMETERS["noise.parameters"]
     if len(in_sample) < 2:
         raise UsageError("command line: --leave-one-out needs at least 2 cases (one held out, one to fit on)")

@@ -7,7 +7,11 @@ interests and relations the scenario gives for each year, in many replicates.
 
 A single-summit case is decided in its ``year``. A trajectory case (``until``) has the proposal tabled at every
 summit from ``year`` to ``until``: "not adopted" means not adopted at any of them, "adopted" means adopted
-first in ``first`` (+- ``within`` years).
+first in ``first`` (+- ``within`` years). An implementation case (``implemented``, ``by``) is also about what became
+of the decision after its adoption (:mod:`sim.model.implementation`): the run goes on to ``by``, following the
+proposal off the agenda (``implementation.follow``), and "carried_out" means that of what was adopted, at least half
+(:data:`CARRIED_OUT`) is carried out by ``by`` (the mean implementation of the replicates that adopted it), "lagging"
+that less than half is.
 
 A case passes when the historical outcome has a predicted probability of at least 0.5, and, for each of
 blocking, standing aside and making a reservation that the case names, one of the members named does so in
@@ -55,6 +59,11 @@ MIN_NAMED_SHARE = 0.5
 #: draws the same noise and a flip is the input's doing).
 SEARCH_REPLICATES = 100
 
+#: The share of an adopted decision that must be carried out by an implementation case's year for it to count as
+#: carried out (and below which it lags): more than half, the rule of the adoption cases (P >= 0.5) applied to the
+#: share carried out. The brief gives no degree ('implemented', 'lags behind').
+CARRIED_OUT = 0.5
+
 #: What a case counts as: only "pass" is evidence for the model.
 Standing = Literal["pass", "FAIL", "cannot fail", "outcome as input"]
 
@@ -75,6 +84,8 @@ class Case(Strict):
     blocked_by: list[Code] = []
     stood_aside: list[Code] = []
     reservation: list[Code] = []
+    implemented: Literal["carried_out", "lagging"] | None = None  # what became of it after adoption, by `by`
+    by: Year | None = None  # the year by which it was carried out, or still lagged
     outcome_as_input: str = ""  # why an input restates the outcome (the case then does not count as a pass)
     what_happened: str
     source: str
@@ -83,6 +94,13 @@ class Case(Strict):
 
     @model_validator(mode="after")
     def _span(self) -> Case:
+        if (self.implemented is None) != (self.by is None):
+            raise ValueError("expected 'implemented' and 'by' together (what became of the decision, and by when)")
+        if self.implemented is not None and self.outcome != "adopted":
+            raise ValueError("expected outcome 'adopted' in an implementation case (only what was adopted is carried "
+                             "out)")
+        if self.by is not None and self.by <= (self.until or self.year):
+            raise ValueError(f"expected 'by' after the case's last summit ({self.until or self.year}), got {self.by}")
         if self.until is None:
             if self.first is not None:
                 raise ValueError("expected 'first' only in a trajectory case (one with 'until')")
@@ -101,6 +119,11 @@ class Case(Strict):
     def years(self) -> tuple[int, int]:
         """The first and last summit of the case."""
         return self.year, self.until or self.year
+
+    @property
+    def span(self) -> tuple[int, int]:
+        """The years the case's run covers: its summits, and on to ``by`` for an implementation case."""
+        return self.year, self.by or self.until or self.year
 
     @property
     def trajectory(self) -> bool:
@@ -125,6 +148,7 @@ class Prediction:
     stood_aside: dict[str, float]
     reservation: dict[str, float]
     mean_ambition: float
+    implemented: float = float("nan")  # an implementation case: the share of the adopted carried out by `by`
 
 
 @dataclass(frozen=True)
@@ -200,9 +224,11 @@ def prepare(case: Case, file: Path, replicates: int | None = None) -> Scenario:
         overrides[f"proposals.{case.proposal}"] = case.define
     first, last = case.years
     overrides[f"proposals.{case.proposal}.tabled"] = list(range(first, last + 1))
+    if case.implemented is not None:
+        overrides["implementation.follow"] = True
     try:
         return load_scenario((file.parent / case.scenario).resolve(), overrides=overrides,
-                             replicates=replicates or case.replicates, seed=case.seed, years=case.years,
+                             replicates=replicates or case.replicates, seed=case.seed, years=case.span,
                              agenda=[case.proposal])
     except ConfigError as error:  # name the case, not only the scenario
         raise ConfigError(file, f"case {case.id}", f"{error.file}: {error.key}: {error.message}") from None
@@ -219,7 +245,26 @@ def predict(case: Case, scenario: Scenario) -> Prediction:
               for column in ("objected", "stood_aside", "reservation")}
     mean_ambition = float(summary.summary.mean_ambition.iloc[0]) if len(summary.summary) else float("nan")
     return Prediction(p, (float(low), float(high)), earlier, shares["objected"], shares["stood_aside"],
-                      shares["reservation"], mean_ambition)
+                      shares["reservation"], mean_ambition, implemented(case, records))
+
+
+def implemented(case: Case, records: list[Record]) -> float:
+    """An implementation case's share of the adopted carried out by its year ``by``: the mean implementation of the
+    replicates that adopted it by then (NaN where none did, and for other cases)."""
+    done = [r.implementation for r in records if r.year == case.by]
+    if not done:
+        return float("nan")
+    share = done[0][~np.isnan(done[0])]
+    return float(share.mean()) if share.size else float("nan")
+
+
+def carried(case: Case, share: float) -> bool:
+    """Whether an implementation case's share carried out agrees with the record (True for other cases)."""
+    if case.implemented is None:
+        return True
+    if np.isnan(share):
+        return False
+    return share >= CARRIED_OUT if case.implemented == "carried_out" else share < CARRIED_OUT
 
 
 def holds(case: Case, p: float) -> bool:
@@ -259,8 +304,9 @@ def run_case(case: Case, file: Path, replicates: int | None = None, falsify: boo
     found = None
     if falsify:
         quick = dataclasses.replace(scenario, replicates=SEARCH_REPLICATES)
-        found = search(quick, own_inputs(quick, case.proposal),
-                       lambda variant: holds(case, _probability(case, _records(case, variant))[0]))
+        base = carried(case, implemented(case, _records(case, quick)))
+        found = search(quick, own_inputs(quick, case.proposal) + _paces(case, quick),
+                       lambda variant: _agrees(case, _records(case, variant), base))
     return Verdict(case, prediction, tuple(named), tuple(reasons), found, scenario.member_names)
 
 
@@ -299,6 +345,25 @@ def run_cases(paths: list[Path], replicates: int | None = None,
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures = {i: pool.submit(run_case, cases[i][0], cases[i][1], replicates) for i in order}
         return [futures[i].result() for i in range(len(cases))]
+
+
+def _agrees(case: Case, records: list[Record], base: bool) -> bool:
+    """The test the falsifiability search flips: whether a run's records agree with the case's outcome; in an
+    implementation case, whether what was adopted is carried out as the record says. A change that leaves nothing
+    adopted tells nothing of implementation (the case's adoption is its adoption case's to test), so it counts as
+    no change (``base``, the unchanged run's answer): an implementation case can fail only by what it adds."""
+    if case.implemented is None:
+        return holds(case, _probability(case, records)[0])
+    share = implemented(case, records)
+    return base if np.isnan(share) else carried(case, share)
+
+
+def _paces(case: Case, scenario: Scenario) -> list[str]:
+    """An implementation case's further inputs: the pace of its proposal's form, in every year of the case."""
+    if case.implemented is None:
+        return []
+    forms = {config.proposals[case.proposal].form for config in scenario.timeline.values()}
+    return [f"implementation.{form}" for form in sorted(forms)]
 
 
 def _records(case: Case, scenario: Scenario) -> list[Record]:
@@ -348,6 +413,11 @@ def _reasons(case: Case, prediction: Prediction) -> tuple[list[str], list[Named]
         else:
             reasons.append(f"predicted adopted first in {case.first - case.within}-{case.first + case.within} with "
                            f"p={p:.2f} < 0.5 (earlier with p={prediction.earlier:.2f})")
+    if case.implemented is not None and not carried(case, prediction.implemented):
+        share = prediction.implemented
+        reasons.append(f"never adopted, so nothing carried out by {case.by}" if np.isnan(share) else
+                       f"carried out by {case.by}: {share:.2f} of what was adopted, "
+                       f"{'below' if case.implemented == 'carried_out' else 'not below'} {CARRIED_OUT}")
     named: list[Named] = []
     for label, shares, members in (("blocker", prediction.objected, case.blocked_by),
                                    ("standing aside", prediction.stood_aside, case.stood_aside),
