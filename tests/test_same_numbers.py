@@ -19,29 +19,29 @@ from .conftest import ROOT
 
 RUNS = {
     "baseline": (["scenarios/baseline.yaml", "--replicates", "300", "--seed", "11"], {
-        "summary.csv": "7cc6af714045a3733a1f5932e77a1aff702992452e51c8988f625b9e37a1fadc",
-        "stances.csv": "e5f58095153fa4ea623d7490f8b6546fd3cf7bb2fae8452c71a23d2d5ce8d2b7",
-        "by_year.csv": "201a7d167a61012227de7c7ab8f6ccd9c3c8be81896e403ed18d627733a2826d",
-        "outcomes.parquet": "26429e676f3acd39640e97327dc02dc733f815b1db6eea94231155b218141ae9",
+        "summary.csv": "0f943280425e25415d9a4aff634da860ac5508f7ef6633179f910d89518f2821",
+        "stances.csv": "bb46522bdf41aec8ae4fdf9348537f10ef469062bda779c3d0a993180211eb5c",
+        "by_year.csv": "4c831e9ab86e1601017f0bceab25360027a5d4a3ee1aba840f8ab24d9f6db06e",
+        "outcomes.parquet": "479b0a953d1ab0e79406a30c4f4a7fff4a0a34e32d2b1e54280305b7641fef54",
     }),
     "history-two-thirds": (["scenarios/history.yaml", "--replicates", "200", "--seed", "5", "--rule", "two_thirds"], {
         "summary.csv": "6fd65bd679b139babc199e49fdf477100c4b71d00d104040435a3f97a0d0c272",
-        "stances.csv": "6a843633195f09b5bd6d3263baf9dd8e2c40f9276f133f840a668b4fb36c9e22",
+        "stances.csv": "d94ff3938dc647685b070ce77ec06bddfcf224cf6e0463cda9693d2f25f1ac5a",
         "by_year.csv": "ea291ec59be60602784013c9fa807124f3f30036fb7c3df7ea1574db5bde0802",
-        "outcomes.parquet": "151cbd035361dd78c843570202a6a29bf06f45cbbaf6ba59784bafe29fcdeb3d",
+        "outcomes.parquet": "be2332b883b4da70a8a949915c8391cbaac8f45398c9002a3181c08c3bed1b81",
     }),
     "example-dependence": (["scenarios/example.yaml", "--replicates", "150",
                             "--set", "members.russia.relations.china.dependence=0.9"], {
-        "summary.csv": "bf6fe8bdaa2f00be7c9f57ac6713c5f29e3ea35f18ab1773e282d1f56aea956a",
-        "stances.csv": "256c523b962a76c578357a7a96934b783be47fbe3e9c17792dbffd6dbf2b28fa",
-        "by_year.csv": "443cbb4638fca349bcf53aa3352aeab72e3aa86e8a6fc68f8ab41122bf75cf21",
-        "outcomes.parquet": "1fd2217a70eac033825ab9343c12c79d5c51c7ecd1a7e54d94d0ef55037dd6da",
+        "summary.csv": "5346eb0f428114eba5e735ea0692279547ea2ea0263fb410beabbb2732c89c51",
+        "stances.csv": "35e59d30d0d5b4810f5030fa7ffee292cbfe6a07aa48947a754d5116df630ad5",
+        "by_year.csv": "80074703cb12f34754882433e27e0105eda386d202b6ace298b96a3d2fabe74d",
+        "outcomes.parquet": "01f14b3d77f77634c6d84e5be95de4005eb368d7edeeae84050dbf7138416288",
     }),
 }
 SWEEP = {
-    "summary.parquet": "76cb3f5a2253667073ef27122f7bf5640f77a0676a0d49b88a3c32698e760993",
-    "by_year.parquet": "9e3641943e0e790fab8beb9a70e807ea3761e4ddbdfde5dd276ff9839f55b7a3",
-    "stances.parquet": "265fe4b8a6398f2821627a76ea8632d483b66ef3f0d593ab41cfe612a1a273aa",
+    "summary.parquet": "8a6f18fa1073f2ebf4110646590bc1f74a74dd0861c616a00925f120b9cc10b4",
+    "by_year.parquet": "1afab2260662f60625fd42db6fb7f0f2e26ed1cac67a67703ccc75fd2873f98b",
+    "stances.parquet": "45c5e2fe18385291cc1145dd6d533cf569cdb9c7730e41ff6ef47f531f90d78b",
 }
 
 #: The digests are of the model as it was before issue 17 (the numbers as written, a fresh draw of the noise at each
