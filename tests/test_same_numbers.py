@@ -26,22 +26,22 @@ RUNS = {
     }),
     "history-two-thirds": (["scenarios/history.yaml", "--replicates", "200", "--seed", "5", "--rule", "two_thirds"], {
         "summary.csv": "6fd65bd679b139babc199e49fdf477100c4b71d00d104040435a3f97a0d0c272",
-        "stances.csv": "d94ff3938dc647685b070ce77ec06bddfcf224cf6e0463cda9693d2f25f1ac5a",
+        "stances.csv": "8394dd262f2448be6ee3757ff03de5ef9d1859d9dae70b71e17f13de66e03fa8",
         "by_year.csv": "ea291ec59be60602784013c9fa807124f3f30036fb7c3df7ea1574db5bde0802",
-        "outcomes.parquet": "be2332b883b4da70a8a949915c8391cbaac8f45398c9002a3181c08c3bed1b81",
+        "outcomes.parquet": "09e4e5a89d4e46507114b998a9b15c2d4b2a7a4789669f63b989471d502dd8e3",
     }),
     "example-dependence": (["scenarios/example.yaml", "--replicates", "150",
                             "--set", "members.russia.relations.china.dependence=0.9"], {
         "summary.csv": "5346eb0f428114eba5e735ea0692279547ea2ea0263fb410beabbb2732c89c51",
-        "stances.csv": "35e59d30d0d5b4810f5030fa7ffee292cbfe6a07aa48947a754d5116df630ad5",
+        "stances.csv": "cd0b9131fc110b290e646136eb159543b49d7fc950dd8976f479d86f4c7358a8",
         "by_year.csv": "80074703cb12f34754882433e27e0105eda386d202b6ace298b96a3d2fabe74d",
-        "outcomes.parquet": "01f14b3d77f77634c6d84e5be95de4005eb368d7edeeae84050dbf7138416288",
+        "outcomes.parquet": "b74eb1171afce7a1c08f68a54f8bc8d040d7d3af190b2b61245204793627ff50",
     }),
 }
 SWEEP = {
     "summary.parquet": "8a6f18fa1073f2ebf4110646590bc1f74a74dd0861c616a00925f120b9cc10b4",
     "by_year.parquet": "1afab2260662f60625fd42db6fb7f0f2e26ed1cac67a67703ccc75fd2873f98b",
-    "stances.parquet": "45c5e2fe18385291cc1145dd6d533cf569cdb9c7730e41ff6ef47f531f90d78b",
+    "stances.parquet": "98f557a87d392ad662f8e2b202f2d7758d5f147fb34bfd1d64b4083cb68cf163",
 }
 
 #: The digests are of the model as it was before issue 17 (the numbers as written, a fresh draw of the noise at each
