@@ -118,3 +118,13 @@ def test_the_bank_floor_record_says_it_was_raised_with_the_cases_in_view():
     assert (change["from"], change["to"], change["commit"]) == (0.5, 0.6, "d1f2658")
     assert choices["commits"]["d1f2658"]["cases_in_view"] is True
     assert choices["commits"]["e1140ad"]["cases_in_view"] is False
+
+
+def test_one_relation_for_one_argument():
+    """Issue 19, point 5: suspicion and rivalry weigh another actor's gains alike (docs/ODD.md, 7.1), so no member
+    holds both toward the same actor, in the base configuration or after any of its events."""
+    scenario = load_scenario(ROOT / "scenarios" / "history.yaml")
+    both = {(year, code, other) for year in scenario.years
+            for code, member in scenario.configuration(year).members.items()
+            for other, relation in member.relations.items() if relation.suspicion and relation.rivalry}
+    assert not both, sorted(both)

@@ -21,29 +21,29 @@ from .conftest import ROOT
 
 RUNS = {
     "baseline": (["scenarios/baseline.yaml", "--replicates", "300", "--seed", "11"], {
-        "summary.csv": "e2b913164a49439622da4e6d45ca05978012817a58b7bd5a7f620abf6fc0b42c",
-        "stances.csv": "e5f58095153fa4ea623d7490f8b6546fd3cf7bb2fae8452c71a23d2d5ce8d2b7",
-        "by_year.csv": "2f3b9c63c1ed1aa7a67a20a86b378381b3b6623a79493096b37501150d0b49c9",
-        "outcomes.parquet": "5dd6bf1ccafa5ea7d1cd95502337da5e676dde1f1113d16e42712ac7197f1c91",
+        "summary.csv": "f7b743e84d4b70b7ecacfcfabda257abe901f56d9a542c73c214678ff947ebce",
+        "stances.csv": "bb46522bdf41aec8ae4fdf9348537f10ef469062bda779c3d0a993180211eb5c",
+        "by_year.csv": "2a526915666dd1cc649b560aa3b972f8d434b207d45533594d57b0ae760c9eca",
+        "outcomes.parquet": "bc485b451c5244493b5aa6f28f92ee4ba8500315a84aad3cb370e8080ea49f8d",
     }),
     "history-two-thirds": (["scenarios/history.yaml", "--replicates", "200", "--seed", "5", "--rule", "two_thirds"], {
         "summary.csv": "e9678641e6ecd6d31489649bfa6dc470ffe360a684912e0f6b8d0963b6ce4cf0",
-        "stances.csv": "6a843633195f09b5bd6d3263baf9dd8e2c40f9276f133f840a668b4fb36c9e22",
+        "stances.csv": "8394dd262f2448be6ee3757ff03de5ef9d1859d9dae70b71e17f13de66e03fa8",
         "by_year.csv": "62d741fc2ebd915c5ecc3444aaf0d4294407289b5a2bf945b2918d8d41bad62c",
-        "outcomes.parquet": "e79cfd5ff6ff99e2d183e320a0c3cef1b20f8ed853d63f10dc5ea62ba9f7732e",
+        "outcomes.parquet": "fab7608e0251ca04afaaf8cb479f80a42273d71de4ca0e8c19503b68d630e7b9",
     }),
     "example-dependence": (["scenarios/example.yaml", "--replicates", "150",
                             "--set", "members.russia.relations.china.dependence=0.9"], {
-        "summary.csv": "20185ceccb2d7760578e9bb999db5517274e49c54b961aec0c3b9010106547e8",
-        "stances.csv": "256c523b962a76c578357a7a96934b783be47fbe3e9c17792dbffd6dbf2b28fa",
-        "by_year.csv": "0b2ee4a05a5e15f58e341f1521c2b4d97c17965036f7f35c71ba4eb83ecd3cd9",
-        "outcomes.parquet": "ac00dc1530794025b09c0f9194ea00eed93aeb4024883e2461e3bd80235b8e7b",
+        "summary.csv": "03903f523795ce3a136fa6d99b4a4fc73e825cee85ed351d1674b6ea9fd73de3",
+        "stances.csv": "cd0b9131fc110b290e646136eb159543b49d7fc950dd8976f479d86f4c7358a8",
+        "by_year.csv": "158a2e56535466796b59b64245e33c4bd84468496e9002134e0e8618e9c2f229",
+        "outcomes.parquet": "cdec9374132e774afe3add7198ce29b4f3a24f0f92e7dcd7c13362d21846828f",
     }),
 }
 SWEEP = {
-    "summary.parquet": "f15291bbecf26f79e7d0a41528e2c0c53717302d2b022935acc526212e9f8565",
-    "by_year.parquet": "a4f82db9ab847fedd0614f628b691781febf49c65dff484d228fad796f307a7a",
-    "stances.parquet": "265fe4b8a6398f2821627a76ea8632d483b66ef3f0d593ab41cfe612a1a273aa",
+    "summary.parquet": "2a1feb0304b621d76c535304b162b5723ec0655866ec130ecabf9c11d1ef200a",
+    "by_year.parquet": "ed512d2d6cfffc95717237b299ce7f4d1d43958917ec3da1c5b1ddd765cfd352",
+    "stances.parquet": "98f557a87d392ad662f8e2b202f2d7758d5f147fb34bfd1d64b4083cb68cf163",
 }
 
 #: The digests are of the model as it was before issue 17 (the numbers as written, a fresh draw of the noise at each
