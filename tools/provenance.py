@@ -93,8 +93,20 @@ PARAMETER_SOURCES["implementation.follow"] = (
     "output switch, not a model quantity: true records every proposal decided at an earlier summit in every later "
     "year, so that what was adopted is followed to the run's end; false (the default): only in the years it is on "
     "the agenda")
+PARAMETER_SOURCES |= {
+    "feedback.integration": "model switch (issue 19): an adopted economic measure, as it is carried out, deepens its "
+    "implementers' dependence on its sponsor; off by default (its rate is not fitted)",
+    "feedback.elsewhere": "model switch (issue 19): a proposal pursued outside the SCO deepens every member's "
+    "dependence on its sponsor; off by default (its rate is not fitted)",
+    "feedback.integration_rate": "model parameter, not read from the brief (issue 19): dependence gained per unit of "
+    "economic effect x adopted ambition x share carried out (the brief gives the direction: a bank or trade deals "
+    "deepen dependence on China); chosen, not fitted",
+    "feedback.elsewhere_rate": "model parameter, not read from the brief (issue 19): dependence gained per year a "
+    "proposal is pursued outside the SCO, per unit of its route's share (the brief: China's 'own bilateral "
+    "initiatives' put it 'at the center of much regional trade'); chosen, not fitted",
+}
 #: The blocks of the model's own constants, with no ``sources`` in the schema.
-PARAMETER_BLOCKS = ("rules", "noise", "implementation")
+PARAMETER_BLOCKS = ("rules", "noise", "implementation", "feedback")
 
 HEADER = f"""\
 # Provenance of the calibrated numbers

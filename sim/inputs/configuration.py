@@ -216,6 +216,20 @@ class Implementation(Strict):
     follow: bool = False
 
 
+class Feedback(Strict):
+    """What the SCO's record does to relations (:mod:`sim.model.feedback`), each feedback with its switch: an
+    adopted, carried-out economic measure deepens dependence on its sponsor (``integration``); a proposal pursued
+    outside the SCO deepens every member's dependence on its sponsor (``elsewhere``). The rates are chosen numbers
+    (configs/choices.yaml)."""
+
+    #: Off by default: their rates are choices, not fitted, and at them the default scenario moves away from the
+    #: record (docs/validation.md, "Feedback"); a scenario switches them on to compare the worlds.
+    integration: bool = False
+    elsewhere: bool = False
+    integration_rate: Unit = 0.3  # dependence gained per unit of economic effect x ambition x share carried out
+    elsewhere_rate: Unit = 0.05  # dependence gained per year pursued outside the SCO, per unit of the route's share
+
+
 class Configuration(Strict):
     """A complete, validated configuration of the model."""
 
@@ -225,6 +239,7 @@ class Configuration(Strict):
     rules: Rules = Rules()
     noise: Noise = Noise()
     implementation: Implementation = Implementation()
+    feedback: Feedback = Feedback()
     #: Fitted plausible ranges, [low, high] by the number's path, written nested as the configuration is
     #: (``rules: {objection_cost: [0.06, 0.19]}``) or with dotted keys (``rules.objection_cost: [...]``); held by
     #: dotted path. They replace the rule of :mod:`sim.inputs.plausible` for those numbers.

@@ -45,7 +45,17 @@ from typing import Annotated, Any, Literal, Union, cast, get_args, get_origin
 import annotated_types
 
 from ..core.vocabulary import FORMS
-from .configuration import Configuration, Elsewhere, Implementation, Member, Noise, Proposal, Relation, Rules
+from .configuration import (
+    Configuration,
+    Elsewhere,
+    Feedback,
+    Implementation,
+    Member,
+    Noise,
+    Proposal,
+    Relation,
+    Rules,
+)
 
 #: The project's fixed scale of readings (docs/validation.md, "Calibration procedure").
 SCALE = (0.1, 0.3, 0.5, 0.7, 0.9)
@@ -88,8 +98,14 @@ CONSTANTS: dict[str, tuple[Literal["factor", "plus"], float]] = {
 #: search of the adoption cases leave them alone (the implementation cases search them, sim.studies.validation).
 PACES: dict[str, tuple[Literal["factor", "plus"], float]] = {
     f"implementation.{form}": ("factor", 2.0) for form in FORMS}
+#: The rates of feedback (:class:`~sim.inputs.configuration.Feedback`), choices the brief does not give (it gives the
+#: direction: a bank or trade deals deepen dependence on China; China's "own bilateral initiatives" make it "at the
+#: center of much regional trade"): from half to twice their value. Drawn by the worlds; not fitted (issue 19 set them
+#: after the fit of issue 17, which they would change).
+FEEDBACK_RATES: dict[str, tuple[Literal["factor", "plus"], float]] = {
+    "feedback.integration_rate": ("factor", 2.0), "feedback.elsewhere_rate": ("factor", 2.0)}
 #: The blocks of the configuration that hold the model's own constants.
-CONSTANT_BLOCKS = {"rules": Rules, "noise": Noise, "implementation": Implementation}
+CONSTANT_BLOCKS = {"rules": Rules, "noise": Noise, "implementation": Implementation, "feedback": Feedback}
 #: A proposal's numbers the brief never gives, whatever their source says: chosen by definition.
 ALWAYS_CHOSEN = ("ambition", "min_ambition", "side_payment")
 #: Sources that cite a data set rather than the brief (derived by a script and tested against the data).
@@ -221,9 +237,9 @@ def proposal_ranges(proposal: Proposal) -> dict[str, Range]:
 
 def constant_ranges(config: Configuration) -> dict[str, Range]:
     """The plausible range of each of the model's own constants that a world draws (:data:`CONSTANTS`,
-    :data:`PACES`)."""
+    :data:`PACES`, :data:`FEEDBACK_RATES`)."""
     found: dict[str, Range] = {}
-    for path, (kind, half) in (CONSTANTS | PACES).items():
+    for path, (kind, half) in (CONSTANTS | PACES | FEEDBACK_RATES).items():
         block, field = path.split(".")
         value = float(getattr(getattr(config, block), field))
         low, high = (value / half, value * half) if kind == "factor" else (value - half, value + half)

@@ -27,7 +27,7 @@ from ..core.records import Record, Status
 from ..inputs.configuration import Configuration
 from ..inputs.plausible import plausible_ranges
 from ..inputs.scenario import Scenario
-from . import implementation
+from . import feedback, implementation
 from .agents import MemberAgent, persist
 from .interests import Arrays, Loadings, loadings, to_arrays, tolerance, valuation_of
 from .sponsors import Belief, learn, perceived_limit
@@ -98,6 +98,8 @@ class SCOModel(mesa.Model):
         self.implementers: dict[str, NDArray[np.bool_]] = {}
         self.adopted_ambition: dict[str, NDArray[np.float64]] = {}
         self.recorded: dict[str, None] = {}  # the proposals recorded so far, in the order first recorded
+        # per sponsor: the dependence on it each decider has gained by feedback (sim.model.feedback), (R, deciders)
+        self.gained: dict[str, NDArray[np.float64]] = {}
         self._judged: dict[str, Valuation] = {}  # this year's valuations without misjudgement (for implementation)
         self.misjudgement: dict[str, tuple[int, NDArray[np.float64]]] = {}  # proposal -> (year, standardised)
         self.resting: dict[str, NDArray[np.bool_]] = {}  # this year's proposals whose sponsor let them rest
@@ -171,6 +173,8 @@ class SCOModel(mesa.Model):
         for code in list(decided):
             self._decide_package(code, decided, tabled, weights, voters)
         self._implement(weights)  # after the decisions, whose valuations it reuses; before the records, which show it
+        if self.config.feedback.elsewhere:
+            self._pursued_elsewhere(voters)
         for code, (pending, decision) in decided.items():
             self._record(code, pending, decision)
         if self.config.implementation.follow:
@@ -204,6 +208,53 @@ class SCOModel(mesa.Model):
             pace = pace[:, 0] if isinstance(pace, np.ndarray) else pace
             self.implemented[code] = implementation.advance(state, implementation.will(willing, who, capability),
                                                             pace)
+            if self.config.feedback.integration:
+                self._integrated(code, self.implemented[code] - state, who)
+
+    # --- feedback -----------------------------------------------------------------------------------
+
+    def _deepen(self, sponsor: str, step: NDArray[np.float64]) -> None:
+        """Add ``step`` (R, deciders) to the deciders' dependence gained on ``sponsor``, within [0, 1] with the
+        written (or drawn) dependence; the sponsor's tolerances are read afresh (:meth:`_tolerance`)."""
+        if not step.any():
+            return
+        n = len(self.rows)
+        gained = self.gained.get(sponsor, np.zeros((len(self.replicates), n)))
+        gained = np.pad(gained, ((0, 0), (0, n - gained.shape[1])))  # members who joined since start at 0
+        row = self.arrays.actors.index(sponsor)
+        written = self.arrays.per_replicate(self.arrays.relations["dependence"][:, :, row])[:, self.rows]
+        self.gained[sponsor] = feedback.deepened(gained, step, written)
+
+    def _integrated(self, code: str, carried_out: NDArray[np.float64], who: NDArray[np.bool_]) -> None:
+        """Integration feedback: what was carried out of ``code`` this year deepens its implementers' dependence on
+        its sponsor, by its economic effect and adopted ambition."""
+        proposal = self.config.proposals[code]
+        if "economic" not in self.arrays.dimensions or proposal.sponsor not in self.decider_codes:
+            return
+        p, d = self.arrays.proposals.index(code), self.arrays.dimensions.index("economic")
+        economic = self.arrays.per_replicate(self.arrays.effects[:, p, d])
+        who = who.copy()
+        who[:, self.decider_codes.index(proposal.sponsor)] = False
+        self._deepen(proposal.sponsor, feedback.integration(
+            self._per_replicate("feedback.integration_rate"), economic, self.adopted_ambition[code], carried_out, who))
+
+    def _per_replicate(self, path: str) -> NDArray[np.float64] | float:
+        """A constant of the model as one number or one per replicate (R,), not (R, 1)."""
+        value = self.constant(path)
+        return value[:, 0] if isinstance(value, np.ndarray) else value
+
+    def _pursued_elsewhere(self, voters: NDArray[np.bool_]) -> None:
+        """Elsewhere feedback: every proposal pursued outside the SCO this year deepens the voters' dependence on its
+        sponsor, by its route's share."""
+        for code, pursued in self.elsewhere.items():
+            if not pursued.any():
+                continue
+            sponsor = self.config.proposals[code].sponsor
+            share = self.arrays.per_replicate(self.arrays.elsewhere)[:, self.arrays.proposals.index(code)]
+            members = voters.copy()
+            members[:, self.decider_codes.index(sponsor)] = False
+            self._deepen(sponsor, feedback.elsewhere(self._per_replicate("feedback.elsewhere_rate"), share, pursued,
+                                                     members))
 
     def _valuation(self, code: str, weights: NDArray[np.float64]) -> Valuation:
         """Every decider's utility coefficients for ``code``, as each perceives them this year."""
@@ -249,12 +300,18 @@ class SCOModel(mesa.Model):
         return self._terms(code).ambition
 
     def _tolerance(self, sponsor: int) -> NDArray[np.float64]:
-        """Each decider's cost of objecting to a proposal of the decider ``sponsor``, (1 or R, N)."""
+        """Each decider's cost of objecting to a proposal of the decider ``sponsor``, (1 or R, N): with the dependence
+        on the sponsor that feedback has deepened (:mod:`sim.model.feedback`), where it has."""
         if sponsor not in self._tolerances:
             self._tolerances[sponsor] = tolerance(self.arrays, int(self.rows[sponsor]),
                                                   self.constant("rules.objection_cost"),
                                                   self.constant("rules.deference"), self.rows)
-        return self._tolerances[sponsor]
+        gained = self.gained.get(self.decider_codes[sponsor])
+        if gained is None:
+            return self._tolerances[sponsor]
+        gained = np.pad(gained, ((0, 0), (0, len(self.rows) - gained.shape[1])))
+        deepened: NDArray[np.float64] = self._tolerances[sponsor] + self.constant("rules.deference") * gained
+        return deepened
 
     def constant(self, path: str) -> NDArray[np.float64] | float:
         """A constant of the model (``noise.persistence``) as each replicate's world reads it: (R, 1) where worlds
