@@ -43,7 +43,8 @@ def coded_numbers(config: Configuration) -> dict[str, float]:
             numbers[f"proposals.{code}.elsewhere.share"] = proposal.elsewhere.share
     for path in ("rules.objection_cost", "rules.deference", "rules.sponsor_error", "noise.weights", "noise.judgement",
                  "noise.persistence", "implementation.statement", "implementation.strategy", "implementation.treaty",
-                 "implementation.body", "feedback.integration_rate", "feedback.elsewhere_rate"):  # constants a world draws
+                 "implementation.body", "feedback.integration_rate",
+                 "feedback.elsewhere_rate"):  # the model's constants a world draws
         block, field = path.split(".")
         numbers[path] = float(getattr(getattr(config, block), field))
     return numbers

@@ -26,6 +26,6 @@ def test_member_lists_follow_the_stances(n_actors):
     stance[3, n_actors - 1] = Stance.OBJECTION
     blocked = np.full(4, Status.BLOCKED, dtype=np.int8)
     record = Record(2020, "p", actors, np.arange(4), blocked, np.full(4, np.nan), np.zeros(4, dtype=np.int8), stance,
-                    stance, np.zeros(4), np.full(4, np.nan))
+                    stance, np.zeros(4), np.full(4, np.nan), np.full(4, np.nan))
     table = outcome_table([record])
     assert list(table.objectors) == list(table.initial_objectors) == ["", "m0;m2", "", f"m{n_actors - 1}"]

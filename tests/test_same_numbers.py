@@ -23,26 +23,26 @@ RUNS = {
     "baseline": (["scenarios/baseline.yaml", "--replicates", "300", "--seed", "11"], {
         "summary.csv": "f7b743e84d4b70b7ecacfcfabda257abe901f56d9a542c73c214678ff947ebce",
         "stances.csv": "bb46522bdf41aec8ae4fdf9348537f10ef469062bda779c3d0a993180211eb5c",
-        "by_year.csv": "2a526915666dd1cc649b560aa3b972f8d434b207d45533594d57b0ae760c9eca",
+        "by_year.csv": "e0f615479a3b5771c502dcb1c9abccf6b5737a0aeae5ce43973c70ee303f2e92",
         "outcomes.parquet": "bc485b451c5244493b5aa6f28f92ee4ba8500315a84aad3cb370e8080ea49f8d",
     }),
     "history-two-thirds": (["scenarios/history.yaml", "--replicates", "200", "--seed", "5", "--rule", "two_thirds"], {
         "summary.csv": "e9678641e6ecd6d31489649bfa6dc470ffe360a684912e0f6b8d0963b6ce4cf0",
         "stances.csv": "8394dd262f2448be6ee3757ff03de5ef9d1859d9dae70b71e17f13de66e03fa8",
-        "by_year.csv": "62d741fc2ebd915c5ecc3444aaf0d4294407289b5a2bf945b2918d8d41bad62c",
+        "by_year.csv": "c9d064a438f2f1bbb2bfb799aa8bc6858a38a1a2902d55b28010e728d6a0d7ac",
         "outcomes.parquet": "fab7608e0251ca04afaaf8cb479f80a42273d71de4ca0e8c19503b68d630e7b9",
     }),
     "example-dependence": (["scenarios/example.yaml", "--replicates", "150",
                             "--set", "members.russia.relations.china.dependence=0.9"], {
         "summary.csv": "03903f523795ce3a136fa6d99b4a4fc73e825cee85ed351d1674b6ea9fd73de3",
         "stances.csv": "cd0b9131fc110b290e646136eb159543b49d7fc950dd8976f479d86f4c7358a8",
-        "by_year.csv": "158a2e56535466796b59b64245e33c4bd84468496e9002134e0e8618e9c2f229",
+        "by_year.csv": "602b20ca961c0d8afe84dfd57a99be932becd61f12efd43d192aadc05a81faa3",
         "outcomes.parquet": "cdec9374132e774afe3add7198ce29b4f3a24f0f92e7dcd7c13362d21846828f",
     }),
 }
 SWEEP = {
     "summary.parquet": "2a1feb0304b621d76c535304b162b5723ec0655866ec130ecabf9c11d1ef200a",
-    "by_year.parquet": "ed512d2d6cfffc95717237b299ce7f4d1d43958917ec3da1c5b1ddd765cfd352",
+    "by_year.parquet": "7121c9488f84774dfd7c866ad4e232be6ea21de1be205d1344f0430f3e0f80b8",
     "stances.parquet": "98f557a87d392ad662f8e2b202f2d7758d5f147fb34bfd1d64b4083cb68cf163",
 }
 

@@ -46,6 +46,8 @@ class Record:
     side_payment: NDArray[np.float64]  # paid by the sponsor where adopted; 0 elsewhere
     implementation: NDArray[np.float64]  # how far it is carried out, in [0, 1], where adopted (0 in the year of its
     # adoption) or in force; NaN elsewhere (sim.model.implementation)
+    spread: NDArray[np.float64]  # how far apart the voters' preferred ambitions are (their standard deviation, as a
+    # share of the tabled ambition) where put to a decision alone; NaN elsewhere (cohesion, sim.model.tables)
 
     @classmethod
     def reported(cls) -> tuple[str, ...]:

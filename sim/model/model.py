@@ -21,7 +21,7 @@ from mesa.agentset import AgentSet
 from numpy.typing import NDArray
 
 from ..core import streams
-from ..core.bargaining import compromise, decide, exchange
+from ..core.bargaining import compromise, decide, exchange, positions
 from ..core.engine import Decision, Route, Stance, Terms, Valuation, limits
 from ..core.records import Record, Status
 from ..inputs.configuration import Configuration
@@ -44,6 +44,7 @@ class Summit:
     resting: NDArray[np.bool_] | bool = False  # its sponsor let it rest this year
     elsewhere: NDArray[np.bool_] | bool = False  # its sponsor pursued it outside the SCO this year
     implemented: NDArray[np.float64] | None = None  # how far it is carried out this year where in force; else NaN
+    spread: NDArray[np.float64] | None = None  # how far apart the voters' preferred ambitions are, where decided alone
 
     @property
     def adopted(self) -> NDArray[np.bool_]:
@@ -70,6 +71,7 @@ REPORTERS: dict[str, Callable[[Summit], NDArray[Any]]] = {
     "initial_stance": lambda s: np.where(s.pending[:, None], s.decision.initial_stance, Stance.ABSENT).astype(np.int8),
     "side_payment": lambda s: np.where(s.adopted, s.decision.side_payment, 0.0),
     "implementation": lambda s: np.where(s.adopted, 0.0, np.nan if s.implemented is None else s.implemented),
+    "spread": lambda s: np.full(s.pending.shape, np.nan) if s.spread is None else np.where(s.pending, s.spread, np.nan),
 }
 
 
@@ -104,6 +106,7 @@ class SCOModel(mesa.Model):
         self.misjudgement: dict[str, tuple[int, NDArray[np.float64]]] = {}  # proposal -> (year, standardised)
         self.resting: dict[str, NDArray[np.bool_]] = {}  # this year's proposals whose sponsor let them rest
         self.elsewhere: dict[str, NDArray[np.bool_]] = {}  # this year's proposals pursued outside the SCO
+        self.spreads: dict[str, NDArray[np.float64]] = {}  # this year's proposals tabled: how far apart voters are
         self.deciders: AgentSet[MemberAgent] = AgentSet([], random=self.random)
         self._configure(scenario.configuration(self.year))
 
@@ -160,7 +163,7 @@ class SCOModel(mesa.Model):
         if self.year in scenario.timeline and scenario.configuration(self.year) is not self.config:
             self._configure(scenario.configuration(self.year))
         self.deciders.do("reconsider", self.year)
-        self.resting, self.elsewhere = {}, {}
+        self.resting, self.elsewhere, self.spreads = {}, {}, {}
         weights = np.stack(self.deciders.get("weights"))  # (N, R, D): batched products in valuation_of
         self._judged = {}
         voters = np.stack(self.deciders.map("votes", self.year), axis=1)
@@ -168,6 +171,8 @@ class SCOModel(mesa.Model):
         on_the_table = {code: self._table(code, weights, voters) for code in scenario.on_agenda(self.year)
                         if self.config.proposals[code].is_tabled(self.year)}
         held = self._traded(on_the_table, voters) if self.rules.bargaining == "exchange" else {}
+        self.spreads = {code: spread(value, terms.ambition, voters)
+                        for code, (_, value, terms, _) in on_the_table.items()}
         decided = {code: self._settle(code, *offer, voters, held.get(code)) for code, offer in on_the_table.items()}
         tabled = set(decided)
         for code in list(decided):
@@ -427,7 +432,7 @@ class SCOModel(mesa.Model):
     def _record(self, code: str, pending: NDArray[np.bool_], decision: Decision) -> None:
         """Record the decision on ``code`` with the reporters; carry its adoption and any accession forward."""
         summit = Summit(decision, pending, self.in_force[code], self.resting.get(code, False),
-                        self.elsewhere.get(code, False), self.implemented.get(code))
+                        self.elsewhere.get(code, False), self.implemented.get(code), self.spreads.get(code))
         reported = {field: report(summit) for field, report in REPORTERS.items()}
         self.records.append(Record(self.year, code, self.decider_codes, self.replicates, **reported))
         self.in_force[code] = self.in_force[code] | summit.adopted
@@ -462,6 +467,18 @@ class SCOModel(mesa.Model):
         self.implementers[code] = np.where(adopted[:, None], implementation.implementers(decision.stance), who)
         self.adopted_ambition[code] = np.where(adopted, decision.ambition,
                                                self.adopted_ambition.get(code, np.full(n, np.nan)))
+
+
+def spread(value: Valuation, ambition: NDArray[np.float64] | float, voters: NDArray[np.bool_]) -> NDArray[np.float64]:
+    """How far apart the voters are on a proposal (R,), the cohesion measure: the standard deviation of their preferred
+    ambitions on the table (:func:`sim.core.bargaining.positions`), as a share of the tabled ambition; 0 where all
+    want the same, 0.5 where half want all of it and half none. Each voter counts once, as under consensus."""
+    share = positions(value, ambition) / np.reshape(np.asarray(ambition, dtype=float), (-1, 1))
+    counted = voters.sum(axis=1)
+    mean = np.where(voters, share, 0.0).sum(axis=1) / np.maximum(counted, 1)
+    variance = np.where(voters, (share - mean[:, None]) ** 2, 0.0).sum(axis=1) / np.maximum(counted, 1)
+    found: NDArray[np.float64] = np.sqrt(variance)
+    return found
 
 
 def _choose(where: NDArray[np.bool_], this: Decision, other: Decision) -> Decision:

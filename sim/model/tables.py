@@ -154,6 +154,7 @@ def aggregate(records: list[Record], names: dict[str, str], world_size: int | No
         in_force = np.zeros(n, dtype=bool)
         for r, now, away in zip(mine, adopted, elsewhere, strict=True):
             decided_now = Status.decided(r.status)
+            spread, objected = _cohesion(r, decided_now)
             low, high = wilson(now.sum(), max(int(decided_now.sum()), 1))
             in_force |= now
             by_year.append({"proposal": code, "year": r.year, "decided": int(decided_now.sum()),
@@ -161,8 +162,38 @@ def aggregate(records: list[Record], names: dict[str, str], world_size: int | No
                             "ci_low": float(low), "ci_high": float(high),
                             "mean_ambition": float(r.ambition[now].mean()) if now.any() else float("nan"),
                             "in_force": float(in_force.mean()), "implemented": _implemented(r),
-                            "elsewhere": float(away.mean())})
+                            "elsewhere": float(away.mean()), "spread": spread, "objected": objected})
     return Aggregates(pd.DataFrame(summary), pd.DataFrame(stances), pd.DataFrame(by_year))
+
+
+def _cohesion(record: Record, decided: NDArray[np.bool_]) -> tuple[float, float]:
+    """A proposal's cohesion in one year, over the replicates that decided it: the mean spread of the voters'
+    preferred ambitions (:func:`sim.model.model.spread`; NaN where decided only in a package), and the share of the
+    voters' stances at the final offer that were objections."""
+    spreads = record.spread[decided]
+    spread = float(np.nanmean(spreads)) if np.isfinite(spreads).any() else float("nan")
+    stance = record.stance[decided]
+    voting = (stance != Stance.ABSENT).sum()
+    return spread, float((stance == Stance.OBJECTION).sum() / voting) if voting else float("nan")
+
+
+def cohesion(by_year: pd.DataFrame) -> pd.DataFrame:
+    """The organisation's cohesion each year (issue 19), from the by-year table: over the proposals decided that year,
+    weighted by how many replicates decided each, the mean spread of the voters' preferred ambitions (0: all want the
+    same; higher: further apart) and the share of the voters' stances that were objections. A rise in spread when
+    members join is expansion diluting cohesion; how often texts are emptied to pass is the share of adoptions
+    lowered below what was tabled (``share_lowered`` in the summary)."""
+    rows = []
+    for year in sorted(set(by_year["year"])):
+        group = by_year[by_year["year"] == year]
+        weight = group["decided"].to_numpy(dtype=float)
+        row: dict[str, float] = {"year": int(year), "proposals_decided": int((weight > 0).sum())}
+        for column in ("spread", "objected"):
+            values = group[column].to_numpy(dtype=float) if column in group else np.full(len(group), np.nan)
+            ok = np.isfinite(values) & (weight > 0)
+            row[column] = float(np.average(values[ok], weights=weight[ok])) if ok.any() else float("nan")
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["year", "proposals_decided", "spread", "objected"])
 
 
 def _implemented(record: Record) -> float:

@@ -6,6 +6,7 @@
 | ``summary.csv`` | per proposal: probability adopted by the end of the run, with its interval; share carried out |
 | ``stances.csv`` | per proposal and member: shares of the decisions it objected to, and so on |
 | ``by_year.csv`` | per proposal and year: probability adopted that year, share in force, share of it carried out |
+| ``cohesion.csv`` | per year: how far apart the voters are on what was decided, and how often they objected |
 | ``summary.txt`` | what the run printed |
 | ``metadata.json`` | the scenario as written, the configuration in force each year, seeds, versions |
 | ``figures/`` | the figures (:mod:`sim.outputs.figures`) |
@@ -38,12 +39,13 @@ from ..core.files import default_folder, manifest_says_sco_sim, staged_folder
 from ..core.records import Record
 from ..inputs.configuration import Configuration
 from ..inputs.scenario import Scenario, in_force
-from ..model.tables import Aggregates, outcome_table
+from ..model.tables import Aggregates, cohesion, outcome_table
 
 OUTCOMES = "outcomes.parquet"
 SUMMARY = "summary.csv"
 STANCES = "stances.csv"
 BY_YEAR = "by_year.csv"
+COHESION = "cohesion.csv"
 PRINTED = "summary.txt"
 METADATA = "metadata.json"
 REPORT = "report.html"
@@ -97,6 +99,7 @@ def write(out: Path, scenario: Scenario, records: list[Record], aggregates: Aggr
         aggregates.summary.to_csv(staging / SUMMARY, index=False)
         aggregates.stances.to_csv(staging / STANCES, index=False)
         aggregates.by_year.to_csv(staging / BY_YEAR, index=False)
+        cohesion(aggregates.by_year).to_csv(staging / COHESION, index=False)
         (staging / PRINTED).write_text(printed + "\n", encoding="utf-8")
         (staging / METADATA).write_text(json.dumps(metadata(scenario, argv), indent=2, default=str) + "\n",
                                         encoding="utf-8")
