@@ -14,8 +14,8 @@ from sim.cli import main
 from .conftest import ROOT
 
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
-FILES = {"outcomes.parquet", "summary.csv", "stances.csv", "by_year.csv", "summary.txt", "metadata.json", "figures",
-         ".sco-sim.json"}
+FILES = {"outcomes.parquet", "summary.csv", "stances.csv", "by_year.csv", "cohesion.csv", "summary.txt",
+         "metadata.json", "figures", ".sco-sim.json"}
 
 
 @pytest.fixture(scope="module")
