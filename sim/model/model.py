@@ -209,8 +209,7 @@ class SCOModel(mesa.Model):
             who = self.implementers[code]
             who = np.pad(who, ((0, 0), (0, len(self.rows) - who.shape[1])))  # members who joined since take no part
             willing = implementation.willingness(value, self.adopted_ambition[code])
-            pace = self.constant(f"implementation.{self.config.proposals[code].form}")
-            pace = pace[:, 0] if isinstance(pace, np.ndarray) else pace
+            pace = self._per_replicate(f"implementation.{self.config.proposals[code].form}")
             self.implemented[code] = implementation.advance(state, implementation.will(willing, who, capability),
                                                             pace)
             if self.config.feedback.integration:
@@ -248,6 +247,13 @@ class SCOModel(mesa.Model):
         value = self.constant(path)
         return value[:, 0] if isinstance(value, np.ndarray) else value
 
+    def _route_share(self, code: str) -> NDArray[np.float64]:
+        """The share of its gain the sponsor's route outside the SCO yields for ``code``, in each replicate's world
+        (R,), or (1,) where all share one; 0 where it has no route."""
+        shares = self.arrays.per_replicate(self.arrays.elsewhere)
+        share: NDArray[np.float64] = shares[:, self.arrays.proposals.index(code)]
+        return share
+
     def _pursued_elsewhere(self, voters: NDArray[np.bool_]) -> None:
         """Elsewhere feedback: every proposal pursued outside the SCO this year deepens the voters' dependence on its
         sponsor, by its route's share."""
@@ -255,7 +261,7 @@ class SCOModel(mesa.Model):
             if not pursued.any():
                 continue
             sponsor = self.config.proposals[code].sponsor
-            share = self.arrays.per_replicate(self.arrays.elsewhere)[:, self.arrays.proposals.index(code)]
+            share = self._route_share(code)
             members = voters.copy()
             members[:, self.decider_codes.index(sponsor)] = False
             self._deepen(sponsor, feedback.elsewhere(self._per_replicate("feedback.elsewhere_rate"), share, pursued,
@@ -353,7 +359,7 @@ class SCOModel(mesa.Model):
             return pending, value, terms, None
         belief = self.beliefs.get(code, Belief.fresh(terms.ambition, len(self.replicates))).facing(
             voters, terms.ambition)
-        share = self.arrays.per_replicate(self.arrays.elsewhere)[:, self.arrays.proposals.index(code)]
+        share = self._route_share(code)
         if self.rules.forum_choice and np.any(share > 0):
             sponsor = terms.sponsor
             belief = belief.weighing(value.benefit[:, sponsor], value.cost[:, sponsor], terms.ambition,

@@ -31,7 +31,7 @@ and has no memory to weigh a route with.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -85,7 +85,7 @@ class Belief:
         expected = np.where(self.passes_up_to >= floor, utility(benefit, cost, self.opening(ambition, floor)), 0.0)
         route = share * np.maximum(utility(benefit, cost, ambition), 0.0)
         going = (self.met > 0) & (route > np.maximum(expected, 0.0))
-        return Belief(self.passes_up_to, self.objectors, self.met, self.voters, self.elsewhere | going)
+        return replace(self, elsewhere=self.elsewhere | going)
 
 
 #: A belief's fields, in order.
