@@ -239,18 +239,33 @@ def _run(args: argparse.Namespace) -> int:
         print(text.dry_run(scenario, run_estimate(scenario.size)))
         return 0
     with run_folder.claim(args.out, scenario, args.force, args.argv) as out:  # locked until the figures are drawn
+        earlier = out.is_dir() and any(out.iterdir())
         records = simulate(scenario)
         aggregates = aggregate(records, scenario.proposal_names, scenario.world_size)
         summary = text.run_summary(scenario, aggregates)
-        run_folder.write(out, scenario, records, aggregates, summary, args.argv, replace=args.force)
+        try:
+            run_folder.write(out, scenario, records, aggregates, summary, args.argv, replace=args.force)
+        except OSError as error:  # a full disk, say: the staged copy is gone, and an earlier run was never touched
+            raise _refused(error, out, "nothing was written" + (
+                f": the earlier results in {out} are unchanged" if earlier else "")) from None
         if not args.no_figures:
             from .outputs.figures import draw_run
 
-            draw_run(out, args.format)
+            try:
+                draw_run(out, args.format)
+            except OSError as error:
+                replaced = " (they replaced the earlier results)" if earlier else ""
+                raise _refused(error, out / FIGURES, f"the run's tables are in {out}{replaced} but not its figures; "
+                                                     f"redraw them with: sco-sim plot {out}") from None
     if not args.quiet:
         print(summary)
         print(f"\nResults written to {out}/" + ("" if args.no_figures else f" (figures in {out}/{FIGURES}/)"))
     return 0
+
+
+def _refused(error: OSError, where: Path, left: str) -> UsageError:
+    """The file system's refusal while writing ``where``, with what it left in place (``left``), as one line."""
+    return UsageError(f"{where}: {error.strerror or error}; {left}")
 
 
 def _explain(args: argparse.Namespace) -> int:

@@ -331,7 +331,7 @@ def write_coded(out: Path, result: CodedSensitivity, printed: str, argv: list[st
                     else "not asked for (--delta)",
                     "noise_floor": "the largest S1 of as many dummy numbers (pure noise) as there are numbers"},
                 "command": argv, "versions": {"sco-sim": __version__, "SALib": version("SALib")}}
-    with staged_folder(out, replace=replace, kind="run") as staging:
+    with staged_folder(out, replace=replace, kind="sensitivity") as staging:
         result.table().to_csv(staging / CODED_TABLE, index=False)
         (staging / CODED_PRINTED).write_text(printed + "\n", encoding="utf-8")
         (staging / CODED_SETTINGS).write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")

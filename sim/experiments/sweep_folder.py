@@ -413,7 +413,8 @@ def create(folder: Path, plan: Plan, design: pd.DataFrame, force: bool = False) 
         remove(waiting)
     where = waiting if replace else folder
     (where / CHUNKS).mkdir(parents=True, exist_ok=True)
-    mark(where, "sweep")  # first: a sweep cut short while laid out is still known to be sco-sim's
+    # first: a sweep cut short while laid out is still known to be sco-sim's; its chunks and ledger are its own
+    mark(where, "sweep", owned=[f"{CHUNKS}/", LEDGER])
     atomic_parquet(pd.concat([pd.DataFrame({"point": np.arange(len(design))}), design], axis=1), where / DESIGN)
     manifest = {"plan": asdict(plan), "created": datetime.now(UTC).isoformat(timespec="seconds"),
                 **({"replaces": str(folder.resolve())} if replace else {})}
