@@ -233,6 +233,7 @@ def _run(args: argparse.Namespace) -> int:
     from .outputs import run_folder, text
 
     scenario = _scenario(args.scenario, args)  # refused here if it would need more memory or time than allowed
+    run_folder.check_size(scenario, args.argv)  # or if its metadata would be too large to write
     if args.dry_run:
         from .core.budget import run_estimate
 

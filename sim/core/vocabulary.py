@@ -63,9 +63,14 @@ MIN_CASE_REPLICATES, MAX_CASE_REPLICATES = 10, 100_000
 MAX_YAML_BYTES = 1 << 20
 #: A YAML document's size with every alias counted as a copy of what it names (one per node, a string's
 #: characters, two per level of nesting: about the JSON a run's metadata.json copies it into). It refuses an
-#: alias bomb, and bounds what metadata.json can grow to from the scenario it copies; a plain file's size is
+#: alias bomb (what metadata.json may hold is bounded on its own, below); a plain file's size is
 #: a few times its bytes at most unless it nests very deep (configs/base.yaml, 35 KB, counts about 45,000).
 MAX_YAML_EXPANDED = 16 * MAX_YAML_BYTES
+#: Bytes a run's metadata.json may hold: a run whose metadata would be larger is refused before it runs. It copies
+#: the scenario as written and the configuration as resolved (the first year's in full, later years what changed:
+#: :mod:`sim.outputs.run_folder`), each alias written out in full, so a scenario just under the loader's limit
+#: may pass it; the shipped scenarios' runs write under 100 KB.
+MAX_METADATA_BYTES = 16 << 20
 #: The largest a weight-like number of the configuration may be (capability, side payments, costs):
 #: far beyond any meaningful value, and far from where float64 sums and products overflow.
 MAX_MAGNITUDE = 1e6

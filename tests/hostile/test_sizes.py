@@ -1,0 +1,113 @@
+"""Sizes, long names and odd paths (issue 29, points 7 to 9): a scenario that expands through its aliases, names and
+codes of any length, and paths the file system accepts but that are not text.
+
+Each case runs the command line as the user would (in-process through :func:`sim.cli.main`, or ``python -m sim`` in a
+child process where the process's own encoding matters) and checks what is written, or the one line on stderr.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sim.cli import main
+from sim.core.vocabulary import MAX_METADATA_BYTES, MAX_YAML_EXPANDED
+from sim.inputs.scenario import load_scenario
+from sim.outputs.run_folder import METADATA, RunResults
+
+from ..conftest import BASE, ROOT, one_line
+
+HISTORY = ROOT / "scenarios" / "history.yaml"
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+
+
+def invoke(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, str, str]:
+    """The CLI in-process: (exit status, stdout, stderr)."""
+    status = main(argv)
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+# --- metadata that grew with the years (point 7) ---------------------------------------------------------------
+
+
+def aliased(folder: Path, end: int, length: int, copies: int) -> Path:
+    """A scenario of a few tens of KB whose one string of ``length`` characters is aliased ``copies`` times into the
+    configuration (a member's sources), with an event every year that changes a weight and adds one more copy."""
+    lines = [f"name: aliased-{end}", f"description: &s {'x' * length}", f"base: {json.dumps(str(BASE))}",
+             "start: 2015", f"end: {end}", "replicates: 2", "agenda: [sco_bank]", "set:",
+             "  members.russia.sources:"]
+    lines += [f"    k{i:03d}: *s" for i in range(copies)]
+    lines += ["events:"]
+    for year in range(2016, end + 1):
+        lines += [f"  - year: {year}", "    set:", f"      members.russia.weights.economic: {0.3 + year % 7 / 100}",
+                  f"      members.china.sources.y{year}: *s"]
+    path = folder / f"aliased-{end}.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_aliases_are_copied_into_the_metadata_once_not_once_a_year(tmp_path: Path) -> None:
+    # before: every year's configuration was written in full, the 100 copies once per year of the timeline
+    # (2,600 copies and 52 MB over 25 years)
+    path = aliased(tmp_path, 2039, 20_000, 100)
+    assert path.stat().st_size < 30_000
+    out = tmp_path / "out"
+    assert main(["run", str(path), "--out", str(out), "--no-figures", "--quiet"]) == 0
+    text = (out / METADATA).read_text(encoding="utf-8")
+    copies = text.count("x" * 20_000)
+    # the scenario as written (the description, the 100, one an event), the first year's configuration (100),
+    # then two a year: the event as applied, and what it changed
+    assert copies <= 1 + 100 + 100 + 3 * 24, copies
+    assert len(text) < 6 * 100 * 20_000
+
+
+def test_the_metadata_gives_back_every_years_configuration(tmp_path: Path) -> None:
+    scenario = load_scenario(HISTORY)
+    out = tmp_path / "out"
+    assert main(["run", str(HISTORY), "--replicates", "2", "--out", str(out), "--no-figures", "--quiet"]) == 0
+    results = RunResults(out)
+    assert results.timeline == scenario.timeline
+    assert results.members == scenario.member_names
+    assert results.proposals == {code: p.name for c in scenario.timeline.values() for code, p in c.proposals.items()}
+
+
+def test_a_folder_of_an_earlier_version_with_every_years_configuration_in_full_is_read(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    scenario = load_scenario(BASELINE)
+    out = tmp_path / "out"
+    assert main(["run", str(BASELINE), "--replicates", "2", "--out", str(out), "--no-figures", "--quiet"]) == 0
+    meta = json.loads((out / METADATA).read_text(encoding="utf-8"))
+    meta["configuration"] = {str(year): config.model_dump(mode="json", by_alias=True)
+                             for year, config in scenario.timeline.items()}  # as written before issue 29
+    (out / METADATA).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    assert RunResults(out).timeline == scenario.timeline
+    assert invoke(capsys, ["report", str(out)])[0] == 0  # its figures and its tables of assumptions
+
+
+def test_a_run_whose_metadata_would_pass_the_limit_is_refused_before_it_runs(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = aliased(tmp_path, 2016, 60_000, 230)  # under the loader's limit, but the metadata holds it twice
+    assert 230 * 60_000 < MAX_YAML_EXPANDED
+    assert invoke(capsys, ["check", str(path)])[0] == 0
+    out = tmp_path / "out"
+    status, _, err = invoke(capsys, ["run", str(path), "--out", str(out), "--no-figures"])
+    one_line(status, err, f"error: {path}: ", f"{METADATA} would be more than {MAX_METADATA_BYTES:,} bytes")
+    assert not out.exists()
+
+
+def test_what_changed_gives_back_a_value_that_changed_form(tmp_path: Path, write_scenario: Any) -> None:
+    # a span of years becomes a list and back, a route appears and goes, a member accedes
+    bank = "proposals.sco_bank"
+    path = write_scenario(agenda=["sco_bank"], events=[
+        {"year": 2016, "set": {f"{bank}.tabled": {"from": 2015, "to": 2017}, f"{bank}.min_ambition": 0.5,
+                               f"{bank}.elsewhere": {"forum": "bri", "share": 0.5}}},
+        {"year": 2017, "set": {f"{bank}.tabled": [2017, 2018], f"{bank}.min_ambition": 0.6}, "accede": ["mongolia"]},
+        {"year": 2018, "set": {f"{bank}.tabled": {"from": 2018, "to": 2018}, f"{bank}.elsewhere": None}}])
+    out = tmp_path / "out"
+    assert main(["run", str(path), "--out", str(out), "--no-figures", "--quiet"]) == 0
+    timeline = load_scenario(path).timeline
+    assert len(timeline) == 4 and RunResults(out).timeline == timeline
