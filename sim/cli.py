@@ -535,7 +535,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
     except UsageError as error:
-        print(f"error: {printable(str(error))}", file=sys.stderr)
+        print(printable(f"error: {error}"), file=sys.stderr)
         return 2
     except SystemExit as done:  # --help and --version
         return int(done.code or 0)
@@ -544,7 +544,7 @@ def main(argv: list[str] | None = None) -> int:
         status: int = args.handler(args)
         return status
     except (ConfigError, UsageError) as error:  # bad input: one line, status 2
-        print(f"error: {printable(str(error))}", file=sys.stderr)
+        print(printable(f"error: {error}"), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted; nothing was written", file=sys.stderr)

@@ -60,6 +60,7 @@ def default_folder(name: str) -> Path:
     """A new folder under :data:`RESULTS` for ``name``, created empty here so that it is this command's alone: two
     commands started in the same second get two folders (never an earlier run's, nor each other's)."""
     safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in name) or "run"
+    safe = safe.encode()[:100].decode(errors="ignore")  # with the stamp, well within a file name's 255 bytes
     stamp = time.strftime("%Y%m%d-%H%M%S")
     RESULTS.mkdir(parents=True, exist_ok=True)
     for suffix in itertools.count(1):

@@ -54,6 +54,11 @@ WORLD_BATCH = 5_000
 #: Members (of any status) and proposals one configuration may hold.
 MAX_MEMBERS = 1000
 MAX_PROPOSALS = 1000
+#: Characters of a name (of a member, a proposal, a dimension, a scenario): it is drawn in figures and names the
+#: results folder. The longest in configs/base.yaml has 62.
+MAX_NAME = 200
+#: Characters of a code (the key of a member, a proposal or a dimension). The longest in configs/base.yaml has 25.
+MAX_CODE = 64
 #: Points one sweep may have; at 500 replicates each that is 5 billion runs.
 MAX_POINTS = 10_000_000
 #: Replicates a historical case may ask for.
@@ -81,6 +86,11 @@ MAX_RUN_BYTES = 16 << 30
 MAX_RUN_SECONDS = 8 * 3600
 #: Runs (points x replicates) one sweep may ask for.
 MAX_SWEEP_RUNS = 5_000_000_000
+
+#: Characters of a word of an error message (a value, a key, a path quoted in it: a run between spaces) and of
+#: the whole line: the user's input is cut in its middle to fit, so that no input makes a message long.
+MAX_QUOTED = 200
+MAX_ERROR_LINE = 800
 
 #: Seconds a Dask scheduler has to answer: a live one answers in milliseconds, even across a network, and a
 #: user waiting on a wrong address (a silent port, a firewall that drops packets) learns of it within this.

@@ -7,14 +7,19 @@ child process where the process's own encoding matters) and checks what is writt
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sim.cli import main
-from sim.core.vocabulary import MAX_METADATA_BYTES, MAX_YAML_EXPANDED
+from sim.core.vocabulary import MAX_CODE, MAX_ERROR_LINE, MAX_METADATA_BYTES, MAX_NAME, MAX_YAML_EXPANDED
 from sim.inputs.scenario import load_scenario
 from sim.outputs.run_folder import METADATA, RunResults
 
@@ -111,3 +116,80 @@ def test_what_changed_gives_back_a_value_that_changed_form(tmp_path: Path, write
     assert main(["run", str(path), "--out", str(out), "--no-figures", "--quiet"]) == 0
     timeline = load_scenario(path).timeline
     assert len(timeline) == 4 and RunResults(out).timeline == timeline
+
+
+# --- long names and codes (point 8) --------------------------------------------------------------------------
+
+
+def test_a_name_of_900000_characters_is_refused_in_one_short_line(tmp_path: Path, write_scenario: Any,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    # before: the run drew its figures and matplotlib refused a 11,700,931-pixel-wide image (an internal error)
+    path = write_scenario(set={"members.russia.name": "R" * 900_000})
+    out = tmp_path / "out"
+    status, _, err = invoke(capsys, ["run", str(path), "--out", str(out)])
+    line = one_line(status, err, f"error: {path}: set.members.russia.name: ",
+                    f"String should have at most {MAX_NAME:,} characters (got 'RRR", "900,000 characters")
+    assert len(line) <= MAX_ERROR_LINE
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("where", ["scenario", "command line"])
+def test_a_code_of_100000_characters_is_refused_in_one_short_line(tmp_path: Path, write_scenario: Any,
+                                                                  capsys: pytest.CaptureFixture[str],
+                                                                  where: str) -> None:
+    # before: the code was quoted twice in full, a line of 200,102 characters
+    code = "a" * 100_000
+    if where == "scenario":  # an explicit key: a plain one may be at most 1,024 characters in YAML
+        path = write_scenario()
+        path.write_text(path.read_text(encoding="utf-8") + f"set:\n  ? members.{code}\n  : {{name: X}}\n",
+                        encoding="utf-8")
+        argv = ["check", str(path)]
+    else:
+        argv = ["check", str(write_scenario()), "--set", f"members.{code}.name=X"]
+    status, _, err = invoke(capsys, argv)
+    line = one_line(status, err, f"String should have at most {MAX_CODE} characters (got 'aaa", "100,000 characters")
+    assert len(line) <= MAX_ERROR_LINE
+
+
+def test_names_at_the_limit_are_run_drawn_and_named_in_results(tmp_path: Path, write_scenario: Any,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # the longest names allowed, in letters of three bytes each: the figures draw them, the results folder is named
+    long = "中" * MAX_NAME
+    path = write_scenario(agenda=["sco_bank"], replicates=5,
+                          set={"members.russia.name": long, "proposals.sco_bank.name": long})
+    path.write_text(path.read_text(encoding="utf-8").replace("name: scenario", f"name: {long}"), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", str(path), "--quiet"]) == 0
+    (folder,) = (tmp_path / "results").iterdir()
+    assert folder.name.startswith("中") and len(os.fsencode(folder.name)) < 255
+    assert {p.name for p in (folder / "figures").iterdir()} >= {"adoption.png", "stances.png"}
+    assert RunResults(folder).members["russia"] == long
+
+
+EXAMPLES = itertools.count()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(st.characters(codec="utf-8"), min_size=1, max_size=3000).map(lambda t: t * (3000 // len(t) + 1)),
+       where=st.sampled_from(["value", "key", "name", "base", "rule", "code"]))
+def test_no_input_makes_an_error_line_long(tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str,
+                                          where: str) -> None:
+    path = tmp_path / f"long-{next(EXAMPLES)}.yaml"  # a name of its own: files are cached by name, size and time
+    spec: dict[str, Any] = {"name": "long", "base": str(BASE), "start": 2015, "end": 2016}
+    argv = ["check", str(path)]
+    if where == "value":
+        spec["set"] = {"rules.decision": text}
+    elif where == "key":
+        spec["set"] = {f"rules.{text}": 1}
+    elif where == "name":
+        spec["set"] = {"proposals.sco_bank.name": text}
+    elif where == "base":
+        spec["base"] = text
+    elif where == "rule":
+        argv += ["--rule", text]
+    else:
+        argv += ["--set", f"members.{text}.name=X"]
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True, width=10**9), encoding="utf-8")
+    status, _, err = invoke(capsys, argv)
+    if status:
+        assert len(one_line(status, err)) <= MAX_ERROR_LINE
