@@ -18,6 +18,7 @@ import argparse
 import contextlib
 import functools
 import gc
+import io
 import sys
 import threading
 import time
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import __version__
 from .core.budget import processors
-from .core.errors import ConfigError, UsageError, printable
+from .core.errors import ESCAPE, ConfigError, UsageError, printable
 from .core.files import FIGURES
 from .core.vocabulary import BARGAINING, DASK_ANSWER_SECONDS, FIGURE_FORMATS, MAX_REPLICATES, METHODS, RULES
 
@@ -532,6 +533,9 @@ def command_line() -> NoReturn:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``sco-sim``; returns the exit status."""
     argv = sys.argv[1:] if argv is None else argv
+    for stream in (sys.stdout, sys.stderr):  # a path that is not text (the byte 0xff) is printed escaped, not a crash
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors=ESCAPE)
     try:
         args = _parser().parse_args(argv)
     except UsageError as error:

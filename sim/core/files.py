@@ -355,7 +355,11 @@ def atomic_write(path: Path, write: Callable[[str], Any]) -> None:
 
 def atomic_parquet(frame: Any, path: Path) -> None:
     """Write a table to Parquet atomically."""
-    atomic_write(path, lambda temporary: frame.to_parquet(temporary, index=False))
+    def write(temporary: str) -> None:
+        with open(temporary, "wb") as file:  # opened here: Arrow opens only paths that are UTF-8 text
+            frame.to_parquet(file, index=False)
+
+    atomic_write(path, write)
 
 
 def atomic_text(text: str, path: Path) -> None:

@@ -167,7 +167,8 @@ def write(out: Path, scenario: Scenario, records: list[Record], aggregates: Aggr
     """Write every file of a run into ``out`` at once; with ``replace``, an earlier run there stays under the name
     until the new one is complete, and is then swapped out in one step."""
     with staged_folder(out, replace=replace, kind="run") as staging:
-        outcome_table(records).to_parquet(staging / OUTCOMES, index=False)
+        with (staging / OUTCOMES).open("wb") as file:  # opened here: Arrow opens only paths that are UTF-8 text
+            outcome_table(records).to_parquet(file, index=False)
         aggregates.summary.to_csv(staging / SUMMARY, index=False)
         aggregates.stances.to_csv(staging / STANCES, index=False)
         aggregates.by_year.to_csv(staging / BY_YEAR, index=False)
@@ -195,8 +196,9 @@ class RunResults:
         self.summary = pd.read_csv(folder / SUMMARY)
         self.stances = pd.read_csv(folder / STANCES)
         self.by_year = pd.read_csv(folder / BY_YEAR)
-        self.outcomes = pd.read_parquet(folder / OUTCOMES,
-                                        columns=["replicate", "year", "proposal", "status", "initial_objectors"])
+        with (folder / OUTCOMES).open("rb") as file:  # as it was written: Arrow opens only paths that are UTF-8 text
+            self.outcomes = pd.read_parquet(file, columns=["replicate", "year", "proposal", "status",
+                                                           "initial_objectors"])
         #: the configuration in force from each year on, in full, as metadata.json's mappings
         self.configurations = configurations = _resolved(self.metadata["configuration"])
         self.members = {code: m["name"] for c in configurations.values() for code, m in c["members"].items()}

@@ -10,6 +10,8 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ from sim.inputs.scenario import load_scenario
 from sim.outputs.run_folder import METADATA, RunResults
 
 from ..conftest import BASE, ROOT, one_line
+from ..test_backtest import deu_file
 
 HISTORY = ROOT / "scenarios" / "history.yaml"
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -193,3 +196,78 @@ def test_no_input_makes_an_error_line_long(tmp_path: Path, capsys: pytest.Captur
     status, _, err = invoke(capsys, argv)
     if status:
         assert len(one_line(status, err)) <= MAX_ERROR_LINE
+
+
+# --- paths the file system accepts that are not text (point 9) -----------------------------------------------
+
+#: A name with the byte 0xff, which no UTF-8 text holds: Python reads it as the surrogate escape U+DCFF.
+ODD = os.fsdecode(b"x\xffy")
+#: How every message prints it: the byte, escaped as the shell writes it ($'x\xffy').
+SHOWN = "x\\xffy"
+
+
+def sco_sim(*argv: str | Path) -> subprocess.CompletedProcess[str]:
+    """``python -m sim ARGV`` in a child process whose standard output takes UTF-8 text only (as on a desktop's
+    UTF-8 locale; the C locale would let the surrogate escape through as a raw byte)."""
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    return subprocess.run([sys.executable, "-m", "sim", *map(str, argv)], capture_output=True, text=True,
+                          encoding="utf-8", errors="strict", env=env, timeout=300, cwd=ROOT, check=False)
+
+
+def test_a_run_into_a_folder_whose_name_is_not_text_is_written_printed_plotted_and_reported(tmp_path: Path) -> None:
+    # before: an internal error (UnicodeEncodeError: Arrow writes Parquet to UTF-8 paths only), nothing written
+    out = tmp_path / ODD
+    done = sco_sim("run", BASELINE, "--replicates", "5", "--out", out)
+    assert done.returncode == 0, done.stderr
+    assert f"Results written to {tmp_path}/{SHOWN}/" in done.stdout
+    assert os.fsencode(out) in [os.fsencode(tmp_path / name) for name in os.listdir(tmp_path)]
+    command = json.loads((out / METADATA).read_text(encoding="utf-8"))["command"]
+    assert os.fsencode(command[command.index("--out") + 1]) == os.fsencode(out)  # recorded losslessly
+    done = sco_sim("plot", out)
+    assert done.returncode == 0 and f"{SHOWN}/figures/adoption.png" in done.stdout, done.stderr
+    done = sco_sim("report", out)
+    assert done.returncode == 0 and done.stdout.strip() == f"{tmp_path}/{SHOWN}/report.html", done.stderr
+    assert SHOWN in (out / "report.html").read_text(encoding="utf-8")  # the command, escaped
+
+
+def test_a_scenario_file_whose_name_is_not_text_is_checked_and_run(tmp_path: Path) -> None:
+    path = tmp_path / f"{ODD}.yaml"
+    path.write_text(BASELINE.read_text(encoding="utf-8").replace("../configs/", f"{ROOT}/configs/"), encoding="utf-8")
+    done = sco_sim("check", path)
+    assert done.returncode == 0 and done.stdout.startswith(f"ok: {tmp_path}/{SHOWN}.yaml ("), done.stderr
+    out = tmp_path / "out"
+    done = sco_sim("run", path, "--replicates", "5", "--no-figures", "--out", out)
+    assert done.returncode == 0, done.stderr
+    recorded = json.loads((out / METADATA).read_text(encoding="utf-8"))["scenario"]["file"]
+    assert os.fsencode(recorded) == os.fsencode(path)
+    done = sco_sim("check", tmp_path / f"{ODD}-missing.yaml")
+    assert done.returncode == 2 and done.stderr == f"error: {tmp_path}/{SHOWN}-missing.yaml: file not found\n"
+
+
+def test_a_sweep_into_a_folder_whose_name_is_not_text_is_written_and_plotted(tmp_path: Path) -> None:
+    # before: an internal error (UnicodeEncodeError), as for a run
+    out = tmp_path / ODD
+    done = sco_sim("sweep", BASELINE, "--param", "rules.deference=0,1", "--replicates", "3", "--workers", "1",
+                   "--out", out)
+    assert done.returncode == 0, done.stderr
+    assert (out / "summary.parquet").is_file()
+    done = sco_sim("plot", out)
+    assert done.returncode == 0 and SHOWN in done.stdout, done.stderr
+
+
+@pytest.mark.parametrize("command", ["compare", "sensitivity", "backtest", "fit"])
+def test_every_other_output_folder_may_have_a_name_that_is_not_text(tmp_path: Path, command: str) -> None:
+    out = tmp_path / ODD
+    if command == "compare":
+        run = tmp_path / "run"
+        assert main(["run", str(BASELINE), "--replicates", "5", "--no-figures", "--quiet", "--out", str(run)]) == 0
+        argv: list[str | Path] = ["compare", run, run]
+    elif command == "sensitivity":
+        argv = ["sensitivity", BASELINE, "--replicates", "1000", "--top", "1"]
+    elif command == "backtest":
+        argv = ["backtest", "deu", deu_file(tmp_path / "deu.tsv", "p", 1)]
+    else:
+        argv = ["fit", "--worlds", "10", "--world-size", "2"]
+    done = sco_sim(*argv, "--out", out)
+    assert done.returncode == 0, done.stderr
+    assert SHOWN in done.stdout and out.is_dir() and any(out.iterdir())
