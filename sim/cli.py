@@ -18,6 +18,7 @@ import argparse
 import contextlib
 import functools
 import gc
+import io
 import sys
 import threading
 import time
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import __version__
 from .core.budget import processors
-from .core.errors import ConfigError, UsageError, printable
+from .core.errors import ESCAPE, ConfigError, UsageError, printable
 from .core.files import FIGURES
 from .core.vocabulary import BARGAINING, DASK_ANSWER_SECONDS, FIGURE_FORMATS, MAX_REPLICATES, METHODS, RULES
 
@@ -233,6 +234,7 @@ def _run(args: argparse.Namespace) -> int:
     from .outputs import run_folder, text
 
     scenario = _scenario(args.scenario, args)  # refused here if it would need more memory or time than allowed
+    run_folder.check_size(scenario, args.argv)  # or if its metadata would be too large to write
     if args.dry_run:
         from .core.budget import run_estimate
 
@@ -546,10 +548,13 @@ def command_line() -> NoReturn:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``sco-sim``; returns the exit status."""
     argv = sys.argv[1:] if argv is None else argv
+    for stream in (sys.stdout, sys.stderr):  # a path that is not text (the byte 0xff) is printed escaped, not a crash
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors=ESCAPE)
     try:
         args = _parser().parse_args(argv)
     except UsageError as error:
-        print(f"error: {printable(str(error))}", file=sys.stderr)
+        print(printable(f"error: {error}"), file=sys.stderr)
         return 2
     except SystemExit as done:  # --help and --version
         return int(done.code or 0)
@@ -558,7 +563,7 @@ def main(argv: list[str] | None = None) -> int:
         status: int = args.handler(args)
         return status
     except (ConfigError, UsageError) as error:  # bad input: one line, status 2
-        print(f"error: {printable(str(error))}", file=sys.stderr)
+        print(printable(f"error: {error}"), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted; nothing was written", file=sys.stderr)

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
+from sim.outputs.run_folder import RunResults
 
 from .conftest import ROOT
 
@@ -144,10 +145,10 @@ def test_command_line_settings_win_over_the_scenarios_events(tmp_path):
     argv = ["run", str(BASELINE), "--replicates", "20", "--set", "members.russia.relations.china.dependence=0.9",
             "--out", str(out), "--quiet"]
     assert main(argv) == 0
-    configuration = json.loads((out / "metadata.json").read_text())["configuration"]
+    timeline = RunResults(out).timeline  # metadata.json holds the first year's in full, then what changed
     # the 2022 event sets this dependence to 0.8; the command line says 0.9 throughout
-    assert {year: c["members"]["russia"]["relations"]["china"]["dependence"] for year, c in configuration.items()} == {
-        "2015": 0.9, "2018": 0.9, "2022": 0.9}
+    assert {year: c.members["russia"].relations["china"].dependence for year, c in timeline.items()} == {
+        2015: 0.9, 2018: 0.9, 2022: 0.9}
 
 
 def test_a_threshold_under_a_consensus_rule_is_refused_not_ignored(capsys):

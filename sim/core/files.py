@@ -84,6 +84,7 @@ def default_folder(name: str) -> Path:
     """A new folder under :data:`RESULTS` for ``name``, created empty here so that it is this command's alone: two
     commands started in the same second get two folders (never an earlier run's, nor each other's)."""
     safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in name) or "run"
+    safe = safe.encode()[:100].decode(errors="ignore")  # with the stamp, well within a file name's 255 bytes
     stamp = time.strftime("%Y%m%d-%H%M%S")
     RESULTS.mkdir(parents=True, exist_ok=True)
     for suffix in itertools.count(1):
@@ -539,7 +540,11 @@ def atomic_write(path: Path, write: Callable[[str], Any]) -> None:
 
 def atomic_parquet(frame: Any, path: Path) -> None:
     """Write a table to Parquet atomically."""
-    atomic_write(path, lambda temporary: frame.to_parquet(temporary, index=False))
+    def write(temporary: str) -> None:
+        with open(temporary, "wb") as file:  # opened here: Arrow opens only paths that are UTF-8 text
+            frame.to_parquet(file, index=False)
+
+    atomic_write(path, write)
 
 
 def atomic_text(text: str, path: Path) -> None:

@@ -54,6 +54,11 @@ WORLD_BATCH = 5_000
 #: Members (of any status) and proposals one configuration may hold.
 MAX_MEMBERS = 1000
 MAX_PROPOSALS = 1000
+#: Characters of a name (of a member, a proposal, a dimension, a scenario): it is drawn in figures and names the
+#: results folder. The longest in configs/base.yaml has 62.
+MAX_NAME = 200
+#: Characters of a code (the key of a member, a proposal or a dimension). The longest in configs/base.yaml has 25.
+MAX_CODE = 64
 #: Points one sweep may have; at 500 replicates each that is 5 billion runs.
 MAX_POINTS = 10_000_000
 #: Replicates a historical case may ask for.
@@ -63,9 +68,14 @@ MIN_CASE_REPLICATES, MAX_CASE_REPLICATES = 10, 100_000
 MAX_YAML_BYTES = 1 << 20
 #: A YAML document's size with every alias counted as a copy of what it names (one per node, a string's
 #: characters, two per level of nesting: about the JSON a run's metadata.json copies it into). It refuses an
-#: alias bomb, and bounds what metadata.json can grow to from the scenario it copies; a plain file's size is
+#: alias bomb (what metadata.json may hold is bounded on its own, below); a plain file's size is
 #: a few times its bytes at most unless it nests very deep (configs/base.yaml, 35 KB, counts about 45,000).
 MAX_YAML_EXPANDED = 16 * MAX_YAML_BYTES
+#: Bytes a run's metadata.json may hold: a run whose metadata would be larger is refused before it runs. It copies
+#: the scenario as written and the configuration as resolved (the first year's in full, later years what changed:
+#: :mod:`sim.outputs.run_folder`), each alias written out in full, so a scenario just under the loader's limit
+#: may pass it; the shipped scenarios' runs write under 100 KB.
+MAX_METADATA_BYTES = 16 << 20
 #: The largest a weight-like number of the configuration may be (capability, side payments, costs):
 #: far beyond any meaningful value, and far from where float64 sums and products overflow.
 MAX_MAGNITUDE = 1e6
@@ -76,6 +86,11 @@ MAX_RUN_BYTES = 16 << 30
 MAX_RUN_SECONDS = 8 * 3600
 #: Runs (points x replicates) one sweep may ask for.
 MAX_SWEEP_RUNS = 5_000_000_000
+
+#: Characters of a word of an error message (a value, a key, a path quoted in it: a run between spaces) and of
+#: the whole line: the user's input is cut in its middle to fit, so that no input makes a message long.
+MAX_QUOTED = 200
+MAX_ERROR_LINE = 800
 
 #: Seconds a Dask scheduler has to answer: a live one answers in milliseconds, even across a network, and a
 #: user waiting on a wrong address (a silent port, a firewall that drops packets) learns of it within this.

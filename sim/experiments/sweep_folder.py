@@ -27,7 +27,7 @@ import os
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -252,7 +252,7 @@ class Sweep:
             raise ConfigError(self.folder / CHUNKS, f"{number:06d}",
                               f"{problem} since the chunk was recorded{others}; nothing was merged; "
                               f"recompute with: sco-sim sweep --resume {self.folder}")
-        design = pq.read_table(self.folder / DESIGN)
+        design = _read(self.folder / DESIGN)
         allocator = pa.default_memory_pool()
         # the C library's allocator, which returns what a chunk freed: Arrow's own (mimalloc) keeps freed pages for
         # reuse, and the parent's memory would grow with the number of chunks merged
@@ -264,6 +264,11 @@ class Sweep:
             pa.set_memory_pool(allocator)
 
     def _merge_table(self, name: str, design: pa.Table, target: str) -> None:
+        """Stream one table of every chunk into the file ``target``."""
+        with open(target, "wb") as file:  # opened here: Arrow opens only paths that are UTF-8 text
+            self._merge_into(name, design, file)
+
+    def _merge_into(self, name: str, design: pa.Table, target: BinaryIO) -> None:
         """Stream one table of every chunk into ``target``, in chunk order (so in order of the points), in Arrow's
         columns throughout: memory holds one chunk and one row group at a time, whatever the number of points."""
         layout = _layout(self.plan.points, self.plan.chunk_size, self.plan.taper)
@@ -271,7 +276,7 @@ class Sweep:
         waiting: list[pa.Table] = []
         try:
             for number, chunk in enumerate(layout):
-                part = pq.read_table(self.chunk_file(number, name)).replace_schema_metadata(None)
+                part = _read(self.chunk_file(number, name)).replace_schema_metadata(None)
                 if not part.num_rows:
                     continue
                 points = part.column("point")
@@ -309,9 +314,10 @@ class Sweep:
         path = self.table_path(name)
         if not path.is_file():
             return no_rows()
-        if columns is not None:
-            columns = [column for column in columns if column in pq.read_schema(path).names]
-        return pd.read_parquet(path, columns=columns)
+        with path.open("rb") as file:  # opened here: Arrow opens only paths that are UTF-8 text
+            if columns is not None:
+                columns = [column for column in columns if column in pq.read_schema(file).names]
+            return pd.read_parquet(file, columns=columns)
 
     def table_path(self, name: str) -> Path:
         """Where one of the merged tables is written."""
@@ -325,7 +331,7 @@ class Sweep:
             try:
                 with path.open("rb") as file:
                     digest = hashlib.file_digest(file, "sha256").hexdigest()
-                rows = pq.read_metadata(path).num_rows if digest == expected["sha256"] else None
+                    rows = pq.read_metadata(file).num_rows if digest == expected["sha256"] else None
             except FileNotFoundError:
                 return f"{name} missing"
             except (OSError, pa.ArrowException) as error:
@@ -345,7 +351,7 @@ class Sweep:
             for name in TABLES:
                 path = self.chunk_file(number, name)
                 try:
-                    points = pq.read_table(path, columns=["point"]).column("point").to_numpy()
+                    points = _read(path, columns=["point"]).column("point").to_numpy()
                     data = path.read_bytes()
                 except (OSError, pa.ArrowException, KeyError):
                     break
@@ -444,7 +450,15 @@ def open_sweep(folder: Path) -> Sweep:
                           "not a sweep folder (no manifest); expected the --out folder of an earlier sweep")
     try:
         plan = Plan(**json.loads((folder / MANIFEST).read_text(encoding="utf-8"))["plan"])
-        design = pd.read_parquet(folder / DESIGN)
+        with (folder / DESIGN).open("rb") as file:
+            design = pd.read_parquet(file)
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise ConfigError(folder, MANIFEST, f"the sweep folder is damaged ({type(error).__name__}: {error})") from None
     return Sweep(folder, plan, design.drop(columns="point"))
+
+
+def _read(path: Path, columns: list[str] | None = None) -> pa.Table:
+    """A Parquet file's table, opened here: Arrow opens only paths that are UTF-8 text, and a folder's name need not
+    be (the byte 0xff)."""
+    with path.open("rb") as file:
+        return pq.read_table(file, columns=columns)

@@ -17,10 +17,23 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..core.engine import Procedure, Terms
-from ..core.errors import ConfigError
-from ..core.vocabulary import MAX_MAGNITUDE, MAX_MEMBERS, MAX_PROPOSALS, Bargaining, Form, Forum, Rule
+from ..core.errors import ConfigError, quoted
+from ..core.vocabulary import (
+    MAX_CODE,
+    MAX_MAGNITUDE,
+    MAX_MEMBERS,
+    MAX_NAME,
+    MAX_PROPOSALS,
+    Bargaining,
+    Form,
+    Forum,
+    Rule,
+)
 
-Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
+#: The key of a member, a proposal or a dimension; its name, drawn in figures. Their lengths are bounded so that a
+#: long one is refused in one line, not met by matplotlib or the file system.
+Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=MAX_CODE)]
+Name = Annotated[str, Field(max_length=MAX_NAME)]
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 Signed = Annotated[float, Field(ge=-1.0, le=1.0)]
 Year = Annotated[int, Field(ge=1900, le=2200)]
@@ -50,7 +63,7 @@ class Strict(BaseModel):
 class Dimension(Strict):
     """An interest dimension members care about and proposals move."""
 
-    name: str
+    name: Name
     description: str
     source: str = ""
 
@@ -73,7 +86,7 @@ class Relation(Strict):
 class Member(Strict):
     """A state in the SCO's orbit: a member (votes from the year it joined), an observer or a partner."""
 
-    name: str
+    name: Name
     status: Literal["member", "observer", "partner"]
     joined: Year | None = None
     capability: Amount
@@ -113,7 +126,7 @@ class Elsewhere(Strict):
 class Proposal(Strict):
     """A proposal on the agenda: who sponsors it, what it changes, how far it can be bargained down."""
 
-    name: str
+    name: Name
     sponsor: Code
     effects: dict[Code, Signed] = {}
     gains: dict[Code, Signed] = {}
@@ -351,7 +364,7 @@ def config_error(error: ValidationError, root: type[Strict], locate: Locate) -> 
     elif first["type"] == "missing":
         message = f"missing key '{loc[-1]}'"
     elif isinstance(first.get("input"), str | int | float | bool) or first.get("input") is None:
-        message += f" (got {first.get('input')!r})"
+        message += f" (got {quoted(first.get('input'))})"
     file, key = locate(loc)
     more = len(errors) - len(group)
     return ConfigError(file, key, message + (f" (and {more} more problem{'s' * (more > 1)})" if more else ""))

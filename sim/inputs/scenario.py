@@ -20,7 +20,7 @@ from pydantic import Field, ValidationError
 from ..core.budget import Size, check_run
 from ..core.errors import ConfigError
 from ..core.vocabulary import MAX_REPLICATES, MAX_YEARS, SEED_LIMIT, Bargaining, Rule
-from .configuration import Code, Configuration, FilePath, Strict, Year, config_error, validated
+from .configuration import Code, Configuration, FilePath, Name, Strict, Year, config_error, validated
 from .yaml_files import file_sha256, read_yaml
 
 
@@ -36,7 +36,7 @@ class Event(Strict):
 class ScenarioFile(Strict):
     """The keys a scenario file may hold."""
 
-    name: Annotated[str, Field(min_length=1)]
+    name: Annotated[Name, Field(min_length=1)]  # drawn in figures, and names the results folder
     description: str = ""
     base: FilePath
     start: Year

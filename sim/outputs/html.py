@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..core.errors import escaped
 from ..core.files import atomic_text
 from .figures import draw_run_into
 from .run_folder import REPORT, RunResults
@@ -53,7 +54,7 @@ def build(folder: Path) -> Path:
     ]
     page = (f"<!doctype html><html lang=en><meta charset=utf-8><title>{html.escape(results.title)}</title>"
             f"<style>{STYLE}</style><body>{''.join(parts)}</body></html>")
-    atomic_text(page, folder / REPORT)
+    atomic_text(escaped(page), folder / REPORT)  # a path that is not text (the command's --out) shown escaped
     return folder / REPORT
 
 
