@@ -1,0 +1,118 @@
+"""Numbers, ranges and names read the same everywhere (issue 29, points 5 and 6): wrong numbers that came out
+without an error, each tried as the user met it and reproduced before it was fixed.
+
+Each case runs the command line in-process (:func:`sim.cli.main`) and checks the one line on stderr and the exit
+status; a case that could block (a FIFO) runs in a child process with a timeout.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from sim.cli import main
+
+from ..conftest import BASE, one_line
+
+
+def scenario(folder: Path, extra: str = "", name: str = "numbers.yaml", start: int = 2015, end: int = 2016,
+             base: Path | str = BASE) -> Path:
+    """A short valid scenario (two years, one replicate) with ``extra`` YAML appended."""
+    path = folder / name
+    path.write_text(f"name: numbers-test\nbase: {json.dumps(str(base))}\nstart: {start}\nend: {end}\n"
+                    f"replicates: 1\nagenda: [free_trade_zone, sco_bank]\n{extra}", encoding="utf-8")
+    return path
+
+
+def invoke(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, str, str]:
+    """The CLI in-process: (exit status, stdout, stderr)."""
+    status = main(argv)
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def run_or_check(command: str, path: Path, out: Path, *more: str) -> list[str]:
+    """The arguments of ``check`` or of a quick ``run`` into ``out``."""
+    argv = [command, str(path), *more]
+    return argv + (["--out", str(out), "--no-figures", "--quiet"] if command == "run" else [])
+
+
+# --- fitted ranges bounded as their numbers are (point 1) --------------------------------------------------------
+
+FITTED_OUT_OF_BOUNDS = [
+    ("fitted.noise.persistence=[0.5,3]", "less than or equal to 1"),  # run: a numpy warning, then exit 0
+    ("fitted.rules.objection_cost=[-5,-1]", "greater than or equal to 0"),  # accepted, and silently not used
+    ("fitted.proposals.free_trade_zone.ambition=[0,1]", "greater than 0"),  # an open bound stays open
+    ("fitted.members.russia.weights.economic=[-2,0.5]", "greater than or equal to -1"),  # under a mapping
+    ("fitted.proposals.sco_bank.elsewhere.share=[0.1,1.5]", "less than or equal to 1"),  # under an optional block
+    ("fitted.rules.deference=[0.1,2000000]", "less than or equal to 1000000"),  # MAX_MAGNITUDE
+]
+
+
+@pytest.mark.parametrize("command", ["check", "run"])
+@pytest.mark.parametrize(("setting", "bound"), FITTED_OUT_OF_BOUNDS)
+def test_a_fitted_range_beyond_its_numbers_bounds_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                             command: str, setting: str, bound: str) -> None:
+    key, _, written = setting.partition("=")
+    out = tmp_path / "out"
+    status, _, err = invoke(capsys, run_or_check(command, scenario(tmp_path), out, "--set", setting))
+    line = one_line(status, err, f"error: command line: --set {key}: expected [low, high] within the bounds of "
+                                 f"its number: Input should be {bound}")
+    assert line.endswith(f"(got {[float(end) for end in json.loads(written)]})")
+    assert not out.exists()
+
+
+def test_a_fitted_range_in_a_file_is_refused_at_its_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = scenario(tmp_path, "set:\n  fitted:\n    noise: {persistence: [0.5, 3]}\n")
+    status, _, err = invoke(capsys, ["check", str(path)])
+    one_line(status, err, f"error: {path}: set.fitted.noise.persistence: expected [low, high] within the bounds",
+             "less than or equal to 1 (got [0.5, 3.0])")
+
+
+def test_fitted_ranges_within_their_bounds_are_accepted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, err = invoke(capsys, ["check", str(scenario(tmp_path)), "--set", "fitted.noise.persistence=[0,1]",
+                                     "--set", "fitted.proposals.free_trade_zone.ambition=[0.001,1]"])
+    assert status == 0, err  # the ends of a closed bound are valid; so is anything inside an open one
+
+
+def test_tabled_years_from_after_to_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, err = invoke(capsys, ["check", str(scenario(tmp_path)), "--set",
+                                     "proposals.sco_bank.tabled={from: 2016, to: 2015}"])
+    one_line(status, err, "error: command line: --set proposals.sco_bank.tabled: ",
+             "expected 'from' at or before 'to', got from 2016 to 2015")
+
+
+@pytest.mark.parametrize("dry_run", [True, False])
+@pytest.mark.parametrize(("param", "method", "message"), [
+    ("rules.deference=U(-0.01,0.5)", "lhs", "--param rules.deference=-0.01: Input should be greater than or equal"),
+    ("noise.persistence=U(0.5,1.01)", "lhs", "--param noise.persistence=1.01: Input should be less than or equal"),
+])
+def test_a_sweeps_distribution_is_bounded_as_its_number_is(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                           dry_run: bool, param: str, method: str,
+                                                           message: str) -> None:
+    # two samples of U(-0.01, 0.5) fall inside [0, 1e6], and the sweep ran: the ends of the distribution are tried
+    out = tmp_path / "out"
+    status, _, err = invoke(capsys, ["sweep", str(scenario(tmp_path)), "--param", param, "--method", method,
+                                     "--samples", "2", "--seed", "1", "--workers", "1", "--out", str(out),
+                                     *(["--dry-run"] if dry_run else [])])
+    one_line(status, err, f"error: command line: {message}")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("argv", [
+    ["--param", "rules.deference=-1,0.5"],  # a listed value out of range
+    ["--param", "rules.objection_cost=0:2000000:3"],  # a range's end over MAX_MAGNITUDE
+    ["--param", "rules.nope=1,2"],  # an unknown path
+    ["--param", "rule=consensus,unanimous"],  # a value outside the vocabulary
+    ["--param", "rules.deference=0,1", "--chunk-size", "0"],
+])
+def test_a_dry_run_refuses_what_the_sweep_refuses(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                  argv: list[str]) -> None:
+    path, out = scenario(tmp_path), tmp_path / "out"
+    dry = invoke(capsys, ["sweep", str(path), *argv, "--workers", "1", "--dry-run"])
+    real = invoke(capsys, ["sweep", str(path), *argv, "--workers", "1", "--out", str(out)])
+    line = one_line(real[0], real[2], "error: command line: ")
+    assert dry[:2] == (2, "") and dry[2] == real[2], f"the dry run said {dry}, the sweep {line!r}"
+    assert not out.exists()
