@@ -8,11 +8,16 @@ status; a case that could block (a FIFO) runs in a child process with a timeout.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
 
 from sim.cli import main
+from sim.experiments.design import parse_parameter
+from sim.inputs.scenario import load_scenario
+from sim.inputs.yaml_files import parse_overrides, parse_value
+from sim.studies.validation import load_cases, prepare
 
 from ..conftest import BASE, one_line
 
@@ -116,3 +121,78 @@ def test_a_dry_run_refuses_what_the_sweep_refuses(tmp_path: Path, capsys: pytest
     line = one_line(real[0], real[2], "error: command line: ")
     assert dry[:2] == (2, "") and dry[2] == real[2], f"the dry run said {dry}, the sweep {line!r}"
     assert not out.exists()
+
+
+# --- numbers read the same way wherever they are typed (point 2) --------------------------------------------------
+
+#: YAML 1.2's core schema: an exponent needs neither a dot nor a sign (YAML 1.1 read 1e-3 and 1.0e3 as text).
+NUMBERS = {"1e-3": 0.001, "1E3": 1000.0, "-2e+5": -200000.0, "1.0e3": 1000.0, "1.0e-3": 0.001, ".5": 0.5,
+           "-.5": -0.5, "+.5": 0.5, "5.": 5.0, "+1.5": 1.5, "10": 10, "-7": -7, "+3": 3, "0": 0, "0o17": 15,
+           "0x1F": 31, ".inf": math.inf, "-.Inf": -math.inf}
+#: Not numbers in YAML 1.2 (1.1 read the first four as numbers); a leading zero (YAML 1.1: 010 is 8, 1.2: 10) is
+#: read as neither, so that it is refused where a number is expected rather than read as one of the two.
+TEXT = ["1_000", "1:30", "0b11", "-0x1F", "010", "-007", "1e", "e3", "1.2.3", "0x", "--1", "1e-3x", "nan", "inf"]
+
+
+@pytest.mark.parametrize(("text", "value"), NUMBERS.items())
+def test_a_number_is_read_as_yaml_1_2_reads_it(text: str, value: float) -> None:
+    read = parse_value(text, "--set x")
+    assert read == value and type(read) is type(value)
+
+
+@pytest.mark.parametrize("text", TEXT)
+def test_what_is_not_a_number_in_yaml_1_2_is_text(text: str) -> None:
+    assert parse_value(text, "--set x") == text
+
+
+@pytest.mark.parametrize("written", ["1e-3", "1E-3", "1.0e-3", ".001"])
+def test_a_number_is_the_same_in_every_place_it_is_typed(tmp_path: Path, written: str) -> None:
+    """--set, a scenario's set, an event, a base file, a case's set, --param values, ranges and distributions."""
+    base = tmp_path / "base.yaml"
+    base.write_text(BASE.read_text(encoding="utf-8").replace("deference: 0.5", f"deference: {written}", 1),
+                    encoding="utf-8")
+    found = [load_scenario(scenario(tmp_path), overrides=parse_overrides([f"rules.deference={written}"])),
+             load_scenario(scenario(tmp_path, f"set: {{rules.deference: {written}}}\n")),
+             load_scenario(scenario(tmp_path, f"events: [{{year: 2015, set: {{rules.deference: {written}}}}}]\n")),
+             load_scenario(scenario(tmp_path, base=base))]
+    assert [s.configuration(2016).rules.deference for s in found] == [0.001] * 4
+    case = tmp_path / "cases.yaml"
+    case.write_text(f"cases:\n- {{id: t, scenario: {scenario(tmp_path)}, year: 2016, proposal: sco_bank, "
+                    f"outcome: adopted, what_happened: x, source: y, set: {{rules.deference: {written}}}}}\n")
+    ((loaded, file),) = load_cases(case)
+    assert prepare(loaded, file).configuration(2016).rules.deference == 0.001
+    assert parse_parameter(f"rules.deference={written},0.5").values == (0.001, 0.5)
+    assert parse_parameter(f"rules.deference={written}:0.5:2").values == (0.001, 0.5)
+    assert parse_parameter(f"rules.deference=U({written},0.5)").bounds == (0.001, 0.5)
+
+
+@pytest.mark.parametrize("command", [["check"], ["sweep", "--param", "rules.objection_cost=0.1,0.2", "--dry-run"]])
+def test_an_exponent_without_a_dot_is_a_number_on_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                  command: list[str]) -> None:
+    argv = [command[0], str(scenario(tmp_path)), *command[1:], "--set", "rules.deference=1e-3"]
+    status, _, err = invoke(capsys, argv)
+    assert status == 0, err  # refused as "not a valid number (got '1e-3')" while 1.0e-3 was accepted
+
+
+def test_an_integer_too_long_to_read_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    digits = "1" * 5000  # int() refuses more than sys.get_int_max_str_digits() digits: an internal error before
+    status, _, err = invoke(capsys, ["check", str(scenario(tmp_path)), "--set", f"rules.min_participants={digits}"])
+    one_line(status, err, "error: command line: --set rules.min_participants: an integer of 5,000 digits; at most")
+    path = scenario(tmp_path, f"seed: {digits}\n")
+    status, _, err = invoke(capsys, ["check", str(path)])
+    one_line(status, err, f"error: {path}: line 7, column 7: an integer of 5,000 digits; at most")
+
+
+@pytest.mark.parametrize(("param", "message"), [
+    ("rules.deference=e:1:3", "--param rules.deference: expected a finite number for start, got 'e'"),
+    ("rules.deference=U(.,1)", "--param rules.deference: expected a finite number for low, got '.'"),
+    ("rules.deference=1e400:1:3", "--param rules.deference: expected a finite number for start, got '1e400'"),
+    ("rules.deference=0:1:1e3", "--param rules.deference: a range start:stop:count needs a count from 1 to"),
+])
+def test_a_range_or_a_distribution_reads_its_numbers_as_any_number(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str], param: str,
+                                                                   message: str) -> None:
+    method = ["--method", "random", "--samples", "2"] if "U(" in param else []
+    status, _, err = invoke(capsys, ["sweep", str(scenario(tmp_path)), "--param", param, *method, "--workers", "1",
+                                     "--dry-run"])
+    one_line(status, err, f"error: command line: {message}")  # before: internal errors (float('e')), or nan points
