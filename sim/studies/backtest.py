@@ -83,6 +83,9 @@ PROPOSAL_COLUMN, ISSUE_COLUMN, PROCEDURE_COLUMN = "prnr", "isnr", "proc"
 #: states' capability (29 Nice votes), as in Thomson et al. (2006) and shared/design/BARGAINING.md.
 COMMISSION, PARLIAMENT, CO_DECISION = "com", "ep", "COD"
 INSTITUTION_VOTES = max(NICE_VOTES.values())
+#: The columns the backtest reads (docs/validation.md, "File format"); any other is the data set's own, not read.
+COLUMNS = frozenset({"counvte", "rp", "out", "prname", PROPOSAL_COLUMN, ISSUE_COLUMN, PROCEDURE_COLUMN,
+                     *(f"{kind}{actor}" for actor in (*NICE_VOTES, COMMISSION, PARLIAMENT) for kind in "ps")})
 #: The engine's mechanisms, scored each (sim.core.vocabulary.BARGAINING: veto first).
 MECHANISMS: tuple[Bargaining, ...] = BARGAINING
 #: The models of the report, the engine first: the veto mechanism is "engine", the others "engine (<mechanism>)".
@@ -127,17 +130,24 @@ def read_issues(path: Path) -> tuple[list[Issue], list[str]]:
     """The usable issues of a DEU-format file, and one message per row or actor left out, naming the row."""
     try:
         with path.open(newline="", encoding="utf-8") as handle:
-            rows = list(csv.DictReader(handle, delimiter="\t"))
+            reader = csv.reader(handle, delimiter="\t")
+            header = next(reader, [])
+            lines = [fields for fields in reader if fields]  # a blank line holds no issue
     except (OSError, UnicodeDecodeError, csv.Error) as error:
         raise ConfigError(path, "", f"cannot be read as a tab-separated file ({error})") from None
     needed = {"counvte", "out", "rp"}
-    if not rows or not needed <= set(rows[0]):
+    if not lines or not needed <= set(header):
         raise ConfigError(path, "header",
                           f"expected the columns {', '.join(sorted(needed))} and p<actor>/s<actor> pairs")
+    _check_header(path, header)
     issues, skipped = [], []
-    for number, row in enumerate(rows, start=2):  # line 1 is the header
+    for number, fields in enumerate(lines, start=2):  # line 1 is the header
+        row = dict(zip(header, fields, strict=False))
         name = row.get(ISSUE_COLUMN) or row.get("prname") or f"line {number}"
         where = f"{path.name}:{number} ({name})"
+        if len(fields) != len(header):  # a tab too many or too few: every value after it is in another's column
+            skipped.append(f"{where}: {len(fields)} fields, the header has {len(header)}; issue skipped")
+            continue
         rule = COUNCIL_RULES.get((row.get("counvte") or "").strip())
         if rule is None:
             skipped.append(f"{where}: unknown rule {row.get('counvte')!r} (expected Unan or QMV); issue skipped")
@@ -170,6 +180,29 @@ def read_issues(path: Path) -> tuple[list[Issue], list[str]]:
                             (row.get(PROPOSAL_COLUMN) or "").strip() or None,
                             (row.get(ISSUE_COLUMN) or "").strip() or None, _institutions(row)))
     return issues, skipped
+
+
+def _check_header(path: Path, header: list[str]) -> None:
+    """Refuse a header under which the rows would be misread without a word: a column twice (the second's values
+    replace the first's), a column the backtest reads written otherwise (``pDE``, `` out``: not read), a position
+    without its salience or a salience without its position (the actor left out of every issue). Columns the
+    backtest does not read (DEU III has dozens: ``council``, ``pcr``, ...) are the data set's own and ignored."""
+    seen: dict[str, int] = {}
+    for column, name in enumerate(header, start=1):
+        if name in seen:
+            raise ConfigError(path, "header", f"duplicate column {name!r} (columns {seen[name]} and {column}); "
+                                              "each column once")
+        seen[name] = column
+    for name in header:
+        near = name.strip().lower()
+        if name not in COLUMNS and near in COLUMNS:
+            raise ConfigError(path, "header", f"column {name!r} is not read (did you mean {near!r}?)")
+    for actor in (*NICE_VOTES, COMMISSION, PARLIAMENT):
+        position, salience = f"p{actor}", f"s{actor}"
+        if (position in seen) != (salience in seen):
+            has, lacks = (position, salience) if position in seen else (salience, position)
+            what = "salience" if position in seen else "position"
+            raise ConfigError(path, "header", f"column {has!r} has no {what} column {lacks!r}")
 
 
 def _institutions(row: dict[str, str]) -> dict[str, tuple[float, float]]:

@@ -11,12 +11,14 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from sim.cli import main
 from sim.experiments.design import parse_parameter
 from sim.inputs.scenario import load_scenario
 from sim.inputs.yaml_files import parse_overrides, parse_value
+from sim.studies.backtest import read_issues
 from sim.studies.validation import load_cases, prepare
 
 from ..conftest import BASE, one_line
@@ -196,3 +198,57 @@ def test_a_range_or_a_distribution_reads_its_numbers_as_any_number(tmp_path: Pat
     status, _, err = invoke(capsys, ["sweep", str(scenario(tmp_path)), "--param", param, *method, "--workers", "1",
                                      "--dry-run"])
     one_line(status, err, f"error: command line: {message}")  # before: internal errors (float('e')), or nan points
+
+
+# --- a DEU file's header (point 3) ----------------------------------------------------------------------------------
+
+DEU_ACTORS = ("de", "fr", "it", "es", "pl", "nl")
+DEU_HEADER = ["prnr", "isnr", "counvte", "rp", "out", *(f"{k}{a}" for a in DEU_ACTORS for k in "ps")]
+
+
+def deu_file(path: Path, header: list[str] = DEU_HEADER, extra: int = 0) -> Path:
+    """A DEU-format file of 12 issues, each its own proposal, under ``header``, each row with ``extra`` more fields."""
+    rng = np.random.default_rng(5)
+    rows = [header] + [[f"p{i}", f"i{i}", ("QMV", "Unan")[i % 2],
+                        *rng.integers(0, 101, len(header) - 3 + extra).tolist()] for i in range(12)]
+    path.write_text("\n".join("\t".join(map(str, row)) for row in rows) + "\n", encoding="utf-8")
+    return path
+
+
+def backtest(capsys: pytest.CaptureFixture[str], path: Path, *more: str) -> tuple[int, str, str]:
+    return invoke(capsys, ["backtest", "deu", str(path), *more])
+
+
+@pytest.mark.parametrize(("header", "message"), [
+    # a second 'pde' replaced the first's positions: the MAE of the shipped file went from 24.757 to 26.454
+    ([*DEU_HEADER, "pde"], "header: duplicate column 'pde' (columns 6 and 18); each column once"),
+    ([*DEU_HEADER[:5], "pDE", *DEU_HEADER[6:]], "header: column 'pDE' is not read (did you mean 'pde'?)"),
+    ([*DEU_HEADER, " out"], "header: column ' out' is not read (did you mean 'out'?)"),
+    ([*DEU_HEADER[:-1], "pxx"], "header: column 'pnl' has no salience column 'snl'"),  # Dutch positions unread
+    ([*DEU_HEADER[:5], "qde", *DEU_HEADER[6:]], "header: column 'sde' has no position column 'pde'"),
+    ([*DEU_HEADER, "pcom"], "header: column 'pcom' has no salience column 'scom'"),  # the Commission left out
+])
+def test_a_deu_header_that_would_be_misread_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                       header: list[str], message: str) -> None:
+    path = deu_file(tmp_path / "deu.tsv", header)
+    status, _, err = backtest(capsys, path, "--out", str(tmp_path / "out"))
+    one_line(status, err, f"error: {path}: {message}")
+    assert not (tmp_path / "out").exists()
+
+
+def test_columns_the_backtest_does_not_read_are_accepted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = deu_file(tmp_path / "deu.tsv", [*DEU_HEADER, "pcr", "scr", "council", "proccde"])  # as DEU III has
+    status, _, err = backtest(capsys, path)
+    assert status == 0, err
+
+
+def test_a_row_with_more_or_fewer_fields_than_the_header_is_skipped_and_reported(tmp_path: Path) -> None:
+    path = deu_file(tmp_path / "deu.tsv")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[2] += "\t7"  # a field too many: a tab slipped in, and the values after it moved one column on
+    lines[3] = lines[3].rsplit("\t", 1)[0]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    issues, skipped = read_issues(path)
+    assert [issue.name for issue in issues] == [f"i{i}" for i in range(12) if i not in (1, 2)]
+    assert skipped[:2] == ["deu.tsv:3 (i1): 18 fields, the header has 17; issue skipped",
+                           "deu.tsv:4 (i2): 16 fields, the header has 17; issue skipped"]
