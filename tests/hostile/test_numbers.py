@@ -19,9 +19,9 @@ from sim.experiments.design import parse_parameter
 from sim.inputs.scenario import load_scenario
 from sim.inputs.yaml_files import parse_overrides, parse_value
 from sim.studies.backtest import read_issues
-from sim.studies.validation import load_cases, prepare
+from sim.studies.validation import collect_cases, load_cases, prepare
 
-from ..conftest import BASE, one_line
+from ..conftest import BASE, ROOT, one_line
 
 
 def scenario(folder: Path, extra: str = "", name: str = "numbers.yaml", start: int = 2015, end: int = 2016,
@@ -252,3 +252,56 @@ def test_a_row_with_more_or_fewer_fields_than_the_header_is_skipped_and_reported
     assert [issue.name for issue in issues] == [f"i{i}" for i in range(12) if i not in (1, 2)]
     assert skipped[:2] == ["deu.tsv:3 (i1): 18 fields, the header has 17; issue skipped",
                            "deu.tsv:4 (i2): 16 fields, the header has 17; issue skipped"]
+
+
+# --- names in a case file (point 4) ---------------------------------------------------------------------------------
+
+HISTORY = ROOT / "scenarios" / "history.yaml"
+VOTING_2012 = "china, kazakhstan, kyrgyzstan, russia, tajikistan, uzbekistan"
+
+
+def case_file(folder: Path, extra: str, proposal: str = "sco_bank", year: int = 2012) -> Path:
+    path = folder / "cases.yaml"
+    path.write_text(f"cases:\n  - id: named\n    scenario: {HISTORY}\n    year: {year}\n    proposal: {proposal}\n"
+                    f"    outcome: not_adopted\n{extra}    what_happened: x\n    source: y\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    # scored as a model failure before ("blocker narnia: at most 0% of the decisions"), exit 3
+    ("    blocked_by: [narnia]\n",
+     f"blocked_by: unknown member 'narnia' (expected one of the members voting in 2012: {VOTING_2012})"),
+    ("    stood_aside: [china, narnia]\n", "stood_aside: unknown member 'narnia' (expected one of"),
+    ("    reservation: [narnia]\n", "reservation: unknown member 'narnia' (expected one of"),
+    ("    reservation: [mongolia]\n", "reservation: 'mongolia' does not vote in 2012 (an observer; expected one of"),
+    # a member of the scenario, but only from 2017 (an observer in 2012 in the record): it cannot block in 2012
+    ("    blocked_by: [india]\n",
+     f"blocked_by: 'india' does not vote in 2012 (it joins in 2017; expected one of the members voting then: "
+     f"{VOTING_2012})"),
+    ("    define: {sponsor: narnia}\n", "define.sponsor: unknown member 'narnia' (expected one of: afghanistan"),
+    ("    set: {members.china.relations.narnia.dependence: 0.5}\n",
+     "set.members.china.relations.narnia.dependence: unknown member 'narnia'"),
+])
+def test_an_unknown_name_in_a_case_is_refused_naming_the_case(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                              extra: str, message: str) -> None:
+    path = case_file(tmp_path, extra)
+    status, _, err = invoke(capsys, ["validate", str(path), "--replicates", "10"])
+    one_line(status, err, f"error: {path}: case named: {message}")
+
+
+def test_an_unknown_proposal_in_a_case_is_refused_listing_the_proposals(tmp_path: Path,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    path = case_file(tmp_path, "", proposal="narnia")  # before: "proposals.narnia.name: missing key 'name'"
+    status, _, err = invoke(capsys, ["validate", str(path), "--replicates", "10"])
+    one_line(status, err, f"error: {path}: case named: proposal: unknown proposal 'narnia' (expected one of: ",
+             "sco_bank")
+
+
+def test_a_member_voting_at_some_summit_of_a_trajectory_may_be_named(tmp_path: Path) -> None:
+    path = case_file(tmp_path, "    until: 2018\n    blocked_by: [india]\n")  # India votes from 2017
+    ((case, file),) = load_cases(path)
+    prepare(case, file, 10)  # accepted
+
+
+def test_every_shipped_case_names_only_members_that_vote_in_its_years() -> None:
+    assert len(collect_cases([], 10)) > 20  # none refused
