@@ -305,3 +305,43 @@ def test_a_member_voting_at_some_summit_of_a_trajectory_may_be_named(tmp_path: P
 
 def test_every_shipped_case_names_only_members_that_vote_in_its_years() -> None:
     assert len(collect_cases([], 10)) > 20  # none refused
+
+
+# --- agenda entries that cannot be decided (point 5) ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    # dropped from the output without notice before
+    ("set: {proposals.sco_bank.tabled: [2010, 2011]}\n",
+     "agenda.sco_bank: expected a proposal tabled in a year from 2015 to 2016 (the run's), got one tabled only in "
+     "2010, 2011 (proposals.sco_bank.tabled)"),
+    ("set: {proposals.sco_bank.tabled: {from: 2017, to: 2020}}\n",
+     "agenda.sco_bank: expected a proposal tabled in a year from 2015 to 2016 (the run's), got one tabled only in "
+     "2017 to 2020 (proposals.sco_bank.tabled)"),
+    ("set: {proposals.sco_bank.tabled: []}\n",
+     "agenda.sco_bank: expected a proposal tabled in a year from 2015 to 2016 (the run's), got one tabled in no "
+     "year (proposals.sco_bank.tabled)"),
+    ("agenda: {2015: [free_trade_zone], 2016: [sco_bank]}\nset: {proposals.sco_bank.tabled: [2015]}\n",
+     "agenda.2016.sco_bank: expected a proposal tabled in 2016, got one tabled only in 2015 "
+     "(proposals.sco_bank.tabled)"),
+])
+def test_an_agenda_entry_tabled_only_outside_its_years_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                  extra: str, message: str) -> None:
+    path = scenario(tmp_path, extra)
+    if "agenda:" in extra:
+        path.write_text(path.read_text(encoding="utf-8").replace("agenda: [free_trade_zone, sco_bank]\n", ""))
+    status, _, err = invoke(capsys, ["check", str(path)])
+    one_line(status, err, f"error: {path}: {message}")
+
+
+def test_an_agenda_entry_an_event_tables_in_the_runs_years_is_accepted(tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    path = scenario(tmp_path, "set: {proposals.sco_bank.tabled: [2010]}\n"
+                              "events: [{year: 2016, set: {proposals.sco_bank.tabled: [2016]}}]\n")
+    status, _, err = invoke(capsys, ["check", str(path)])
+    assert status == 0, err
+
+
+def test_every_shipped_scenario_passes_check(capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, err = invoke(capsys, ["check", *map(str, sorted((ROOT / "scenarios").glob("*.yaml")))])
+    assert status == 0, err
