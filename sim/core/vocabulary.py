@@ -66,6 +66,10 @@ MAX_YAML_BYTES = 1 << 20
 #: alias bomb, and bounds what metadata.json can grow to from the scenario it copies; a plain file's size is
 #: a few times its bytes at most unless it nests very deep (configs/base.yaml, 35 KB, counts about 45,000).
 MAX_YAML_EXPANDED = 16 * MAX_YAML_BYTES
+#: Bytes one DEU-format file (``sco-sim backtest deu``) may hold: deu3_calibration.tsv, the largest shipped (186
+#: issues, 75 columns), is 44 KB, so this is room for about twenty times its issues; a larger file is refused
+#: from its size, before it is read (a 1 GB file read whole took 2.2 GB of memory only to be refused).
+MAX_DEU_BYTES = 1 << 20
 #: The largest a weight-like number of the configuration may be (capability, side payments, costs):
 #: far beyond any meaningful value, and far from where float64 sums and products overflow.
 MAX_MAGNITUDE = 1e6

@@ -21,7 +21,7 @@ from ..core.budget import Size, check_run
 from ..core.errors import ConfigError
 from ..core.vocabulary import MAX_REPLICATES, MAX_YEARS, SEED_LIMIT, Bargaining, Rule
 from .configuration import Code, Configuration, FilePath, Strict, Tabled, Year, config_error, validated
-from .yaml_files import file_sha256, read_yaml
+from .yaml_files import file_sha256, read_yaml, regular_file
 
 
 class Event(Strict):
@@ -241,15 +241,17 @@ def load_scenario(
 
     try:
         base_path = (path.parent / written.base).resolve()
-        found = "" if base_path.is_file() else "is a folder" if base_path.is_dir() else "not found"
+        found = base_path.is_file()
     except (OSError, ValueError, RuntimeError) as error:  # a NUL character, a name too long, a symlink loop
         raise ConfigError(
             path, "base", f"expected the path of a configuration file, got {written.base!r} ({error})"
         ) from None
-    if found:
-        raise ConfigError(
-            path, "base", f"expected a configuration file (relative to the scenario); {base_path} {found}"
-        )
+    if not found:
+        try:
+            regular_file(base_path)  # says what it is instead: not found, a folder, a device (/dev/zero), a FIFO
+        except ConfigError as problem:
+            raise ConfigError(path, "base", f"expected a configuration file (relative to the scenario); "
+                                            f"{base_path}: {problem.message}") from None
     base = read_yaml(base_path)
     if not isinstance(base, dict):
         raise ConfigError(base_path, "", "expected a mapping with dimensions, members and proposals")

@@ -105,11 +105,16 @@ def read_yaml(path: Path) -> Any:
 _PARSED: dict[tuple[str, int, int], Any] = {}
 
 
-def regular_file(path: Path, limit: int = MAX_YAML_BYTES) -> os.stat_result:
-    """``path``'s status, if it is a regular file of at most ``limit`` bytes; otherwise a ConfigError.
+#: What :func:`regular_file` says a file was expected to be, unless told.
+YAML_FILE = "a YAML file"
+
+
+def regular_file(path: Path, limit: int = MAX_YAML_BYTES, expected: str = YAML_FILE) -> os.stat_result:
+    """``path``'s status, if it is a regular file of at most ``limit`` bytes; otherwise a ConfigError saying what
+    it is instead, and that ``expected`` was.
 
     A FIFO, a device (``/dev/zero``) or a socket is refused from its status, before it is opened: reading one
-    could block forever or never end.
+    could block forever or never end. So is a file too large, before it is read.
     """
     try:
         status = path.stat()
@@ -118,9 +123,9 @@ def regular_file(path: Path, limit: int = MAX_YAML_BYTES) -> os.stat_result:
     except (OSError, ValueError) as error:  # a symlink loop, a NUL character, a name too long
         raise ConfigError(path, "", f"cannot be read ({_reason(error)})") from None
     if stat_module.S_ISDIR(status.st_mode):
-        raise ConfigError(path, "", "is a folder, expected a YAML file")
+        raise ConfigError(path, "", f"is a folder, expected {expected}")
     if not stat_module.S_ISREG(status.st_mode):
-        raise ConfigError(path, "", f"is {_kind(status.st_mode)}, not a regular file; expected a YAML file")
+        raise ConfigError(path, "", f"is {_kind(status.st_mode)}, not a regular file; expected {expected}")
     if status.st_size > limit:
         raise ConfigError(path, "", f"is {status.st_size:,} bytes; at most {limit:,} are read")
     return status
@@ -138,19 +143,19 @@ def _reason(error: OSError | ValueError) -> str:
     return f"{error.__class__.__name__}: {error.strerror if isinstance(error, OSError) and error.strerror else error}"
 
 
-def read_bounded(path: Path, limit: int = MAX_YAML_BYTES) -> bytes:
+def read_bounded(path: Path, limit: int = MAX_YAML_BYTES, expected: str = YAML_FILE) -> bytes:
     """At most ``limit`` bytes of the regular file ``path`` (a ConfigError if it is not one, or is longer).
 
     Opened without blocking and checked again once open, so a file swapped for a FIFO in between cannot hang it.
     """
-    regular_file(path, limit)
+    regular_file(path, limit, expected)
     try:
         descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as error:
         raise ConfigError(path, "", f"cannot be read ({_reason(error)})") from None
     with os.fdopen(descriptor, "rb") as file:
         if not stat_module.S_ISREG(os.fstat(descriptor).st_mode):
-            raise ConfigError(path, "", "is not a regular file; expected a YAML file")
+            raise ConfigError(path, "", f"is not a regular file; expected {expected}")
         data = file.read(limit + 1)
     if len(data) > limit:
         raise ConfigError(path, "", f"is more than {limit:,} bytes; at most {limit:,} are read")

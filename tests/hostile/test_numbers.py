@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from sim.cli import main
+from sim.core.vocabulary import MAX_DEU_BYTES
 from sim.experiments.design import parse_parameter
 from sim.inputs.scenario import load_scenario
 from sim.inputs.yaml_files import parse_overrides, parse_value
@@ -345,3 +349,56 @@ def test_an_agenda_entry_an_event_tables_in_the_runs_years_is_accepted(tmp_path:
 def test_every_shipped_scenario_passes_check(capsys: pytest.CaptureFixture[str]) -> None:
     status, _, err = invoke(capsys, ["check", *map(str, sorted((ROOT / "scenarios").glob("*.yaml")))])
     assert status == 0, err
+
+
+# --- what a file is, and how large (point 6) ------------------------------------------------------------------------
+
+
+def in_a_child(argv: list[str]) -> subprocess.CompletedProcess[str]:
+    """``python -m sim ARGV`` in a child process: a FIFO opened by mistake would block, and fails the test after
+    20 s instead."""
+    return subprocess.run([sys.executable, "-m", "sim", *argv], capture_output=True, text=True, timeout=20, cwd=ROOT,
+                          check=False)
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_a_base_that_is_a_character_device_is_said_to_be_one(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    path = scenario(tmp_path, base="/dev/zero")  # "not found" before
+    status, _, err = invoke(capsys, ["check", str(path)])
+    one_line(status, err, f"error: {path}: base: expected a configuration file (relative to the scenario); "
+                          "/dev/zero: is a character device, not a regular file")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_base_that_is_a_fifo_is_said_to_be_one(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "base.yaml")
+    done = in_a_child(["check", str(scenario(tmp_path, base=tmp_path / "base.yaml"))])
+    one_line(done.returncode, done.stderr, f"{tmp_path / 'base.yaml'}: is a FIFO (named pipe), not a regular file")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+@pytest.mark.parametrize("role", ["FILE", "--calibrate-on", "--fit"])
+def test_a_fifo_given_to_backtest_is_said_to_be_one(tmp_path: Path, role: str) -> None:
+    fifo, data = tmp_path / "pipe", deu_file(tmp_path / "deu.tsv")
+    os.mkfifo(fifo)
+    argv = ["backtest", "deu", str(fifo)] if role == "FILE" else ["backtest", "deu", str(data), role, str(fifo)]
+    done = in_a_child(argv)  # "file not found" before
+    expected = "a JSON fit written by --save-fit" if role == "--fit" else "a DEU file (tab-separated)"
+    one_line(done.returncode, done.stderr, f"error: {fifo}: is a FIFO (named pipe), not a regular file; "
+                                           f"expected {expected}")
+
+
+def test_a_huge_backtest_file_is_refused_from_its_size_before_it_is_read(tmp_path: Path,
+                                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    big = tmp_path / "big.tsv"
+    with big.open("wb") as file:
+        file.truncate(1 << 30)  # sparse: 1 GiB of zeros that take no disk; read whole, 2.2 GB of memory before
+    status, _, err = backtest(capsys, big)
+    one_line(status, err, f"error: {big}: is 1,073,741,824 bytes; at most {MAX_DEU_BYTES:,} are read")
+
+
+def test_the_largest_deu_file_shipped_is_well_within_the_limit() -> None:
+    shipped = ROOT.parent / "shared" / "data" / "deu3"
+    sizes = [path.stat().st_size for path in shipped.glob("*.tsv")] or [44_184]  # deu3_calibration.tsv
+    assert 10 * max(sizes) < MAX_DEU_BYTES
