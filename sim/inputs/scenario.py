@@ -21,6 +21,7 @@ from ..core.budget import Size, check_run
 from ..core.errors import ConfigError
 from ..core.vocabulary import MAX_REPLICATES, MAX_YEARS, SEED_LIMIT, Bargaining, Rule
 from .configuration import Code, Configuration, FilePath, Strict, Tabled, Year, config_error, validated
+from .plausible import CONSTANTS, FEEDBACK_RATES, MEMBER_NUMBERS, PACES, PROPOSAL_NUMBERS, drawn
 from .yaml_files import file_sha256, read_yaml, regular_file
 
 
@@ -182,9 +183,16 @@ class _Origins:
 
 def _validate(tree: dict[str, Any], origins: _Origins) -> Configuration:
     try:
-        return Configuration.model_validate(tree)
+        config = Configuration.model_validate(tree)
     except ValidationError as error:
         raise config_error(error, Configuration, origins.locate) from None
+    for path in config.fitted:
+        if not drawn(path):  # its range would never be used
+            members, proposals = ", ".join(MEMBER_NUMBERS), ", ".join(PROPOSAL_NUMBERS)
+            raise ConfigError(*origins.locate(("fitted", *path.split("."))),
+                              f"expected the path of a number the worlds draw: a member's {members}, a proposal's "
+                              f"{proposals}, or {', '.join(CONSTANTS | PACES | FEEDBACK_RATES)}")
+    return config
 
 
 # --- loading --------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import pytest
 from sim.cli import main
 from sim.core.vocabulary import MAX_DEU_BYTES
 from sim.experiments.design import parse_parameter
+from sim.inputs.plausible import CONSTANTS, FEEDBACK_RATES, PACES
 from sim.inputs.scenario import load_scenario
 from sim.inputs.yaml_files import parse_overrides, parse_value
 from sim.studies.backtest import read_issues
@@ -86,6 +87,26 @@ def test_fitted_ranges_within_their_bounds_are_accepted(tmp_path: Path, capsys: 
     status, _, err = invoke(capsys, ["check", str(scenario(tmp_path)), "--set", "fitted.noise.persistence=[0,1]",
                                      "--set", "fitted.proposals.free_trade_zone.ambition=[0.001,1]"])
     assert status == 0, err  # the ends of a closed bound are valid; so is anything inside an open one
+
+
+@pytest.mark.parametrize("setting", ["fitted.members.china.capability=[1,2]", "fitted.rules.min_participants=[2,3]",
+                                     "fitted.members.china.joined=[2001,2002]", "fitted.noise.world_size=[5,10]"])
+def test_a_fitted_range_for_a_number_no_world_draws_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                               setting: str) -> None:
+    key = setting.partition("=")[0]  # accepted, and never used, before
+    status, _, err = invoke(capsys, ["check", str(scenario(tmp_path)), "--set", setting])
+    one_line(status, err, f"error: command line: --set {key}: expected the path of a number the worlds draw",
+             "rules.objection_cost")
+
+
+def test_every_fitted_range_a_fit_writes_is_accepted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    numbers = [*CONSTANTS, *PACES, *FEEDBACK_RATES, "members.russia.weights.economic",
+               "members.russia.outside_options.security", "members.russia.relations.china.dependence",
+               *(f"proposals.sco_bank.{key}" for key in ("min_ambition", "ambition", "side_payment", "gains.china",
+                                                         "effects.economic", "elsewhere.share"))]
+    settings = [f"--set=fitted.{path}=[0.1,0.2]" for path in numbers]
+    status, _, err = invoke(capsys, ["check", str(scenario(tmp_path)), *settings])
+    assert status == 0, err
 
 
 def test_tabled_years_from_after_to_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
