@@ -33,6 +33,7 @@ from .core.vocabulary import BARGAINING, DASK_ANSWER_SECONDS, FIGURE_FORMATS, MA
 
 if TYPE_CHECKING:
     from .core.budget import Estimate
+    from .experiments.sweep import Request as SweepRequest
     from .inputs.scenario import Scenario
 
 
@@ -320,12 +321,9 @@ def _sweep_into(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
         from .core.files import destination, lock
         from .experiments import sweep
         from .experiments.sweep_folder import install
-        from .inputs.yaml_files import parse_overrides
         from .outputs import text
 
-        overrides = parse_overrides(args.set) | _settings(args)
-        request = sweep.Request(args.scenario, tuple(args.param), args.method, args.samples, args.replicates, args.seed,
-                                overrides, args.common_noise, args.chunk_size, args.out, args.force)
+        request = _sweep_request(args)
         if args.resume is None:
             _sweep_estimate(args, workers.width)  # too large a sweep is refused before anything is written
         folder = args.resume or args.out
@@ -364,6 +362,16 @@ def _sweep_into(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
     return 0
 
 
+def _sweep_request(args: argparse.Namespace) -> SweepRequest:
+    """The sweep the command line asks for."""
+    from .experiments.sweep import Request
+    from .inputs.yaml_files import parse_overrides
+
+    overrides = parse_overrides(args.set) | _settings(args)
+    return Request(args.scenario, tuple(args.param), args.method, args.samples, args.replicates, args.seed, overrides,
+                   args.common_noise, args.chunk_size, args.out, args.force)
+
+
 def _sweep_estimate(args: argparse.Namespace, width: int) -> tuple[Scenario, int, Estimate]:
     """The sweep's scenario, its number of points and its estimate; a ConfigError if it asks too much."""
     from .core.budget import check_sweep
@@ -379,7 +387,7 @@ def _sweep_estimate(args: argparse.Namespace, width: int) -> tuple[Scenario, int
 def _sweep_dry_run(args: argparse.Namespace) -> int:
     """``sweep --dry-run``: the sweep checked and its cost printed; no worker is started, nothing is written."""
     from .experiments.executors import check_workers
-    from .experiments.sweep import CHUNK_RUNS, CHUNKS_PER_WORKER
+    from .experiments.sweep import chunk_size, prepare
     from .outputs import text
 
     if args.resume is not None:
@@ -387,10 +395,10 @@ def _sweep_dry_run(args: argparse.Namespace) -> int:
     check_workers(args.workers, args.scheduler)
     width = 1 if args.scheduler else args.workers  # a cluster's width is known once connected: per worker, then
     scenario, points, estimate = _sweep_estimate(args, width)
-    # sweep.start's chunk size: about CHUNK_RUNS runs, and CHUNKS_PER_WORKER chunks per worker at least
-    chunk = args.chunk_size or max(1, min(-(-CHUNK_RUNS // scenario.replicates),
-                                          -(-points // (CHUNKS_PER_WORKER * width))))
-    print(text.dry_run_sweep(scenario, points, chunk, width, estimate))
+    request = _sweep_request(args)
+    prepare(request)  # every value tried, as the sweep itself would before it writes anything
+    print(text.dry_run_sweep(scenario, points, chunk_size(request, scenario.replicates, points, width), width,
+                             estimate))
     return 0
 
 

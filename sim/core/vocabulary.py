@@ -76,6 +76,10 @@ MAX_YAML_EXPANDED = 16 * MAX_YAML_BYTES
 #: :mod:`sim.outputs.run_folder`), each alias written out in full, so a scenario just under the loader's limit
 #: may pass it; the shipped scenarios' runs write under 100 KB.
 MAX_METADATA_BYTES = 16 << 20
+#: Bytes one DEU-format file (``sco-sim backtest deu``) may hold: deu3_calibration.tsv, the largest shipped (186
+#: issues, 75 columns), is 44 KB, so this is room for about twenty times its issues; a larger file is refused
+#: from its size, before it is read (a 1 GB file read whole took 2.2 GB of memory only to be refused).
+MAX_DEU_BYTES = 1 << 20
 #: The largest a weight-like number of the configuration may be (capability, side payments, costs):
 #: far beyond any meaningful value, and far from where float64 sums and products overflow.
 MAX_MAGNITUDE = 1e6

@@ -30,8 +30,9 @@ from ..inputs.yaml_files import parse_value
 #: Short names a parameter may be given by.
 ALIASES = {"rule": "rules.decision"}
 
-_RANGE = re.compile(r"^\s*([-+0-9.eE]+)\s*:\s*([-+0-9.eE]+)\s*:\s*([0-9]+)\s*$")
-_UNIFORM = re.compile(r"^\s*U\(\s*([-+0-9.eE]+)\s*,\s*([-+0-9.eE]+)\s*\)\s*$")
+#: start:stop:count and U(low,high); their numbers are read as any number typed is (:func:`_number`).
+_RANGE = re.compile(r"^\s*([^:,()]+?)\s*:\s*([^:,()]+?)\s*:\s*([^:,()]+?)\s*$")
+_UNIFORM = re.compile(r"^\s*U\(\s*([^,()]+?)\s*,\s*([^,()]+?)\s*\)\s*$")
 
 
 @dataclass(frozen=True)
@@ -68,20 +69,35 @@ def parse_parameter(text: str) -> Parameter:
     path = ALIASES.get(path, path)
     where = f"--param {path}"
     if match := _UNIFORM.match(given):
-        low, high = float(match[1]), float(match[2])
+        low, high = _number(match[1], where, "low"), _number(match[2], where, "high")
         if not low < high:
             raise ConfigError("command line", where, f"U(low,high) needs low < high, got U({low},{high})")
         return Parameter(path, bounds=(low, high))
     if match := _RANGE.match(given):
-        start, stop, count = float(match[1]), float(match[2]), int(match[3])
-        if not 1 <= count <= MAX_POINTS:
+        start, stop, count = _number(match[1], where, "start"), _number(match[2], where, "stop"), \
+            parse_value(match[3], where)
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_POINTS:
+            got = f"{count:,}" if isinstance(count, int) and not isinstance(count, bool) else repr(match[3])
             raise ConfigError("command line", where,
-                              f"a range start:stop:count needs a count from 1 to {MAX_POINTS:,}, got {count:,}")
+                              f"a range start:stop:count needs a count from 1 to {MAX_POINTS:,}, got {got}")
         return Parameter(path, values=tuple(float(v) for v in np.linspace(start, stop, count)))
     values = [parse_value(item.strip(), where) for item in given.split(",")]
     if any(v is None or isinstance(v, dict | list) for v in values):
         raise ConfigError("command line", where, "expected plain values separated by commas")
     return Parameter(path, values=tuple(values))
+
+
+def _number(text: str, where: str, what: str) -> float:
+    """An end of a range or a distribution, read as a number typed anywhere is (YAML 1.2's forms, ``1e-3``), and
+    finite."""
+    value = parse_value(text, where)
+    try:
+        number = float(value) if isinstance(value, int | float) and not isinstance(value, bool) else math.nan
+    except OverflowError:  # an integer beyond any float
+        number = math.inf
+    if not math.isfinite(number):
+        raise ConfigError("command line", where, f"expected a finite number for {what}, got {text!r}")
+    return number
 
 
 def design(parameters: list[Parameter], method: Method, samples: int | None, seed: int) -> pd.DataFrame:

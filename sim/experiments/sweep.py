@@ -21,10 +21,10 @@ import pandas as pd
 from ..core.errors import ConfigError, UsageError
 from ..core.files import PENDING, default_folder, destination, recover, sibling
 from ..core.vocabulary import Method
-from ..inputs.scenario import load_scenario
+from ..inputs.scenario import Scenario, load_scenario
 from ..inputs.yaml_files import file_sha256
 from ..model.tables import aggregate
-from .design import Parameter, design, parse_parameter, values_at
+from .design import Parameter, design, parse_parameter, plain, values_at
 from .sweep_folder import Plan, Sweep, create, is_sweep, no_rows, open_sweep, written_by_sco_sim
 
 #: Runs (points x replicates) in one chunk by default, at most: enough to outweigh a task's overhead.
@@ -56,6 +56,17 @@ def start(request: Request, width: int) -> Sweep:
     ``width`` is how many chunks the executor runs at once: it sizes the chunks and tapers the last ones,
     so that all workers finish at about the same time.
     """
+    scenario, parameters, points = prepare(request)
+    plan = Plan(str(scenario.path.resolve()), scenario.digest, [p.as_dict() for p in parameters], request.method,
+                request.samples, scenario.seed, scenario.replicates, len(points),
+                chunk_size(request, scenario.replicates, len(points), width), request.overrides,
+                request.common_noise, taper=width if width > 1 else 0, sources=scenario.sources)
+    return create(request.out or default_folder(f"sweep-{scenario.name}"), plan, points, force=request.force)
+
+
+def prepare(request: Request) -> tuple[Scenario, list[Parameter], pd.DataFrame]:
+    """A new sweep's scenario, parameters and points, every parameter's values tried: all that :func:`start` checks
+    before it writes anything, so that ``sweep --dry-run`` refuses what the sweep would."""
     if request.scenario is None:
         raise UsageError("command line: sweep needs a scenario file (or --resume DIR)")
     if request.chunk_size is not None and request.chunk_size < 1:
@@ -65,12 +76,13 @@ def start(request: Request, width: int) -> Sweep:
     parameters = [parse_parameter(text) for text in request.parameters]
     points = design(parameters, request.method, request.samples, scenario.seed)
     _try_parameter_values(request.scenario, request.overrides, parameters, points)
-    chunk = request.chunk_size or max(1, min(-(-CHUNK_RUNS // scenario.replicates),
-                                             -(-len(points) // (CHUNKS_PER_WORKER * width))))
-    plan = Plan(str(request.scenario.resolve()), scenario.digest, [p.as_dict() for p in parameters], request.method,
-                request.samples, scenario.seed, scenario.replicates, len(points), chunk, request.overrides,
-                request.common_noise, taper=width if width > 1 else 0, sources=scenario.sources)
-    return create(request.out or default_folder(f"sweep-{scenario.name}"), plan, points, force=request.force)
+    return scenario, parameters, points
+
+
+def chunk_size(request: Request, replicates: int, points: int, width: int) -> int:
+    """Points per chunk: as asked, else about :data:`CHUNK_RUNS` runs, and :data:`CHUNKS_PER_WORKER` chunks per
+    worker at least."""
+    return request.chunk_size or max(1, min(-(-CHUNK_RUNS // replicates), -(-points // (CHUNKS_PER_WORKER * width))))
 
 
 def resume(folder: Path, request: Request, say: Callable[[str], object] = lambda line: None) -> Sweep:
@@ -129,20 +141,23 @@ def _try_parameter_values(path: Path, overrides: dict[str, Any], parameters: lis
     """Try each parameter's values before the sweep starts, each in the first point of the design that has it.
 
     Numbers are tried at their smallest and largest (the configuration's bounds are intervals), other
-    values each once. A typo or an out-of-range value stops the sweep here; a point that fails only
-    for its particular combination of values is recorded as failed when it runs, and the others go on.
+    values each once; a distribution ``U(low,high)`` at its ends, which the points drawn from it approach (and
+    Morris's reach), in the points that hold its smallest and largest draw. A typo or an out-of-range value stops
+    the sweep here; a point that fails only for its particular combination of values is recorded as failed when it
+    runs, and the others go on.
     """
-    tried: list[tuple[int, Parameter]] = []  # (the first point holding a value to try, its parameter)
+    tried: list[tuple[int, Parameter, Any]] = []  # (the first point holding a value to try, its parameter, the value)
     for p in parameters:
         column = points[p.path]
         numeric = pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
         # the position (the design's index is 0, 1, ...) of the first point holding each value to try
         firsts = [column.to_numpy().argmin(), column.to_numpy().argmax()] if numeric else \
             column.drop_duplicates().index.to_numpy()
-        tried += [(int(first), p) for first in firsts]
-    for index in sorted({index for index, _ in tried}):
-        point = values_at(points, index)
-        fresh = [(p, point[p.path]) for first, p in tried if first == index]
+        values = p.bounds or [plain(column.iat[int(first)]) for first in firsts]
+        tried += [(int(first), p, value) for first, value in zip(firsts, values, strict=True)]
+    for index in sorted({index for index, _, _ in tried}):
+        fresh = [(p, value) for first, p, value in tried if first == index]
+        point = values_at(points, index) | {p.path: value for p, value in fresh}
         try:
             load_scenario(path, overrides={**overrides, **point}, replicates=1)
         except ConfigError as error:

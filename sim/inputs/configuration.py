@@ -10,11 +10,21 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from pathlib import Path
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from ..core.engine import Procedure, Terms
 from ..core.errors import ConfigError, quoted
@@ -310,6 +320,9 @@ def reference_errors(config: Configuration) -> list[tuple[str, str]]:
             errors.append((f"fitted.{path}", "expected the dotted path of a number of the configuration"))
         elif not low <= high:
             errors.append((f"fitted.{path}", f"expected [low, high] with low <= high, got [{low}, {high}]"))
+        elif bound := _beyond_bounds(path, (low, high)):
+            errors.append((f"fitted.{path}", f"expected [low, high] within the bounds of its number: {bound} "
+                                             f"(got [{low}, {high}])"))
     for code, proposal in config.proposals.items():
         base = f"proposals.{code}"
         if proposal.sponsor not in members:
@@ -319,7 +332,35 @@ def reference_errors(config: Configuration) -> list[tuple[str, str]]:
         check(f"{base}.gains", proposal.gains, members, "member")
         check(f"{base}.links", proposal.links, proposals - {code}, "proposal")
         check(f"{base}.admits", proposal.admits, members, "member")
+        if isinstance(proposal.tabled, Tabled) and proposal.tabled.start > proposal.tabled.end:  # no year at all
+            errors.append((f"{base}.tabled", f"expected 'from' at or before 'to', got from {proposal.tabled.start} "
+                                             f"to {proposal.tabled.end}"))
     return errors
+
+
+def _beyond_bounds(path: str, ends: tuple[float, float]) -> str | None:
+    """What the schema says of an end of a fitted range that its number could not take (None if both could): a
+    world draws the number anywhere in the range, so the range is bounded as the number is."""
+    for end in ends:
+        try:
+            _number_type(path).validate_python(end)
+        except ValidationError as error:
+            return error.errors(include_url=False)[0]["msg"]
+    return None
+
+
+@lru_cache(maxsize=1024)
+def _number_type(path: str) -> TypeAdapter[Any]:
+    """The schema's type, bounds included, of the number at a dotted path that :func:`_number_at` found."""
+    *parents, last = path.split(".")
+    kind: Any = Configuration
+    for part in parents:
+        kind = _step(kind, part)
+    if not _is_block(kind):
+        return TypeAdapter(get_args(kind)[1])  # a mapping's value
+    field = kind.model_fields[last]
+    number: Any = Annotated[field.annotation, *field.metadata] if field.metadata else field.annotation
+    return TypeAdapter(number)
 
 
 def _number_at(config: Configuration, path: str) -> Any:

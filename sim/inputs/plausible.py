@@ -38,6 +38,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from functools import lru_cache
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, cast, get_args, get_origin
@@ -246,6 +247,20 @@ def constant_ranges(config: Configuration) -> dict[str, Range]:
         valid = bounds(CONSTANT_BLOCKS[block], field)
         found[path] = Range(value, round(max(valid[0], low), 6), round(min(valid[1], high), 6), "choice")
     return found
+
+
+#: The numbers of a member and of a proposal a world draws (:func:`member_ranges`, :func:`proposal_ranges`), by their
+#: path inside it with ``*`` for a code: what a fitted range may be given for, beside the constants.
+MEMBER_NUMBERS = ("weights.*", "outside_options.*", "relations.*.*")
+PROPOSAL_NUMBERS = ("effects.*", "gains.*", "ambition", "min_ambition", "side_payment", "elsewhere.share")
+
+
+def drawn(path: str) -> bool:
+    """Whether a world can draw the number at the dotted ``path`` (a number of the configuration) from its range: a
+    fitted range for any other (a capability, a year, a count) would never be used."""
+    return path in (CONSTANTS | PACES | FEEDBACK_RATES) or any(
+        fnmatchcase(path, f"{block}.*.{shape}")
+        for block, shapes in (("members", MEMBER_NUMBERS), ("proposals", PROPOSAL_NUMBERS)) for shape in shapes)
 
 
 def plausible_ranges(config: Configuration, fitted: bool = True) -> dict[str, Range]:

@@ -20,8 +20,9 @@ from pydantic import Field, ValidationError
 from ..core.budget import Size, check_run
 from ..core.errors import ConfigError
 from ..core.vocabulary import MAX_REPLICATES, MAX_YEARS, SEED_LIMIT, Bargaining, Rule
-from .configuration import Code, Configuration, FilePath, Name, Strict, Year, config_error, validated
-from .yaml_files import file_sha256, read_yaml
+from .configuration import Code, Configuration, FilePath, Name, Strict, Tabled, Year, config_error, validated
+from .plausible import CONSTANTS, FEEDBACK_RATES, MEMBER_NUMBERS, PACES, PROPOSAL_NUMBERS, drawn
+from .yaml_files import file_sha256, read_yaml, regular_file
 
 
 class Event(Strict):
@@ -182,9 +183,16 @@ class _Origins:
 
 def _validate(tree: dict[str, Any], origins: _Origins) -> Configuration:
     try:
-        return Configuration.model_validate(tree)
+        config = Configuration.model_validate(tree)
     except ValidationError as error:
         raise config_error(error, Configuration, origins.locate) from None
+    for path in config.fitted:
+        if not drawn(path):  # its range would never be used
+            members, proposals = ", ".join(MEMBER_NUMBERS), ", ".join(PROPOSAL_NUMBERS)
+            raise ConfigError(*origins.locate(("fitted", *path.split("."))),
+                              f"expected the path of a number the worlds draw: a member's {members}, a proposal's "
+                              f"{proposals}, or {', '.join(CONSTANTS | PACES | FEEDBACK_RATES)}")
+    return config
 
 
 # --- loading --------------------------------------------------------------------------------------
@@ -241,15 +249,17 @@ def load_scenario(
 
     try:
         base_path = (path.parent / written.base).resolve()
-        found = "" if base_path.is_file() else "is a folder" if base_path.is_dir() else "not found"
+        found = base_path.is_file()
     except (OSError, ValueError, RuntimeError) as error:  # a NUL character, a name too long, a symlink loop
         raise ConfigError(
             path, "base", f"expected the path of a configuration file, got {written.base!r} ({error})"
         ) from None
-    if found:
-        raise ConfigError(
-            path, "base", f"expected a configuration file (relative to the scenario); {base_path} {found}"
-        )
+    if not found:
+        try:
+            regular_file(base_path)  # says what it is instead: not found, a folder, a device (/dev/zero), a FIFO
+        except ConfigError as problem:
+            raise ConfigError(path, "base", f"expected a configuration file (relative to the scenario); "
+                                            f"{base_path}: {problem.message}") from None
     base = read_yaml(base_path)
     if not isinstance(base, dict):
         raise ConfigError(base_path, "", "expected a mapping with dimensions, members and proposals")
@@ -284,6 +294,7 @@ def load_scenario(
 
     chosen = agenda if agenda is not None else written.agenda
     _check_agenda(chosen, first, path, range(written.start, written.end + 1))
+    _check_tabled(chosen, timeline, path, range(start, end + 1))
     schedule = None
     if chosen is None:
         in_play = tuple(first.proposals)
@@ -358,6 +369,29 @@ def _check_agenda(
                 key = f"agenda.{year}.{code}" if year else f"agenda.{code}"
                 known = ", ".join(sorted(config.proposals))
                 raise ConfigError(path, key, f"unknown proposal '{code}' (expected one of: {known})")
+
+
+def _check_tabled(agenda: list[str] | dict[int, list[str]] | None, timeline: dict[int, Configuration], path: Path,
+                  years: range) -> None:
+    """Every proposal on a written agenda must be tabled (its ``tabled`` years, in the configuration in force) in a
+    year the run decides it: one of the run's years (an agenda list), or its own (an agenda by year, within the
+    run). Otherwise it would never come up, and vanish from the output without a word. Without an agenda every
+    proposal of the configuration is in play, and one never tabled in the run's years is simply not decided."""
+    by_year = {} if agenda is None else {0: agenda} if isinstance(agenda, list) else agenda
+    for year, codes in by_year.items():
+        if year and year not in years:
+            continue  # a year of the scenario the run does not reach (a case's or an explanation's narrower years)
+        when = [year] if year else years
+        for code in codes:
+            if not any(in_force(timeline, y).proposals[code].is_tabled(y) for y in when):
+                tabled = in_force(timeline, when[0]).proposals[code].tabled
+                said = f"{tabled.start} to {tabled.end}" if isinstance(tabled, Tabled) else \
+                    ", ".join(map(str, tabled or []))
+                expected = (f"in {year}" if year else f"in {years.start}" if len(years) == 1 else
+                            f"in a year from {years.start} to {years.stop - 1} (the run's)")
+                raise ConfigError(path, f"agenda.{year}.{code}" if year else f"agenda.{code}",
+                                  f"expected a proposal tabled {expected}, got one tabled "
+                                  f"{f'only in {said}' if said else 'in no year'} (proposals.{code}.tabled)")
 
 
 def _override(tree: dict[str, Any], key: str, value: Any, origins: _Origins, file: Path | str, label: str) -> None:

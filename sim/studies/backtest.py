@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import math
 from dataclasses import dataclass, field
@@ -59,7 +60,8 @@ from ..core.bargaining import decide
 from ..core.engine import Procedure, Terms, Valuation
 from ..core.errors import ConfigError
 from ..core.files import atomic_text, claim, staged_folder
-from ..core.vocabulary import BARGAINING, Bargaining
+from ..core.vocabulary import BARGAINING, MAX_DEU_BYTES, Bargaining
+from ..inputs.yaml_files import read_bounded
 
 #: Nice-treaty Council votes (shared/data/SOURCES.md); the QMV threshold is about 74% of the 345 votes.
 NICE_VOTES = {"de": 29, "fr": 29, "it": 29, "uk": 29, "es": 27, "pl": 27, "ro": 14, "nl": 13, "be": 12, "cz": 12,
@@ -83,6 +85,9 @@ PROPOSAL_COLUMN, ISSUE_COLUMN, PROCEDURE_COLUMN = "prnr", "isnr", "proc"
 #: states' capability (29 Nice votes), as in Thomson et al. (2006) and shared/design/BARGAINING.md.
 COMMISSION, PARLIAMENT, CO_DECISION = "com", "ep", "COD"
 INSTITUTION_VOTES = max(NICE_VOTES.values())
+#: The columns the backtest reads (docs/validation.md, "File format"); any other is the data set's own, not read.
+COLUMNS = frozenset({"counvte", "rp", "out", "prname", PROPOSAL_COLUMN, ISSUE_COLUMN, PROCEDURE_COLUMN,
+                     *(f"{kind}{actor}" for actor in (*NICE_VOTES, COMMISSION, PARLIAMENT) for kind in "ps")})
 #: The engine's mechanisms, scored each (sim.core.vocabulary.BARGAINING: veto first).
 MECHANISMS: tuple[Bargaining, ...] = BARGAINING
 #: The models of the report, the engine first: the veto mechanism is "engine", the others "engine (<mechanism>)".
@@ -103,6 +108,8 @@ BASELINES = ("compromise model", "weighted mean", "median", "reference point")
 #: What marks a fit file, and how large one may be.
 FIT_FORMAT = "sco-sim backtest fit"
 MAX_FIT_BYTES = 1 << 20
+#: What a file given to the backtest was expected to be, for the message when it is not (a FIFO, a folder).
+DEU_FILE, FIT_FILE = "a DEU file (tab-separated)", "a JSON fit written by --save-fit"
 GROUPINGS = {"proposal": f"whole legislative proposals (column {PROPOSAL_COLUMN})", "issue": "single issues"}
 
 
@@ -126,18 +133,25 @@ class Issue:
 def read_issues(path: Path) -> tuple[list[Issue], list[str]]:
     """The usable issues of a DEU-format file, and one message per row or actor left out, naming the row."""
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            rows = list(csv.DictReader(handle, delimiter="\t"))
+        reader = csv.reader(io.StringIO(read_bounded(path, MAX_DEU_BYTES, DEU_FILE).decode("utf-8"), newline=""),
+                            delimiter="\t")
+        header = next(reader, [])
+        lines = [fields for fields in reader if fields]  # a blank line holds no issue
     except (OSError, UnicodeDecodeError, csv.Error) as error:
         raise ConfigError(path, "", f"cannot be read as a tab-separated file ({error})") from None
     needed = {"counvte", "out", "rp"}
-    if not rows or not needed <= set(rows[0]):
+    if not lines or not needed <= set(header):
         raise ConfigError(path, "header",
                           f"expected the columns {', '.join(sorted(needed))} and p<actor>/s<actor> pairs")
+    _check_header(path, header)
     issues, skipped = [], []
-    for number, row in enumerate(rows, start=2):  # line 1 is the header
+    for number, fields in enumerate(lines, start=2):  # line 1 is the header
+        row = dict(zip(header, fields, strict=False))
         name = row.get(ISSUE_COLUMN) or row.get("prname") or f"line {number}"
         where = f"{path.name}:{number} ({name})"
+        if len(fields) != len(header):  # a tab too many or too few: every value after it is in another's column
+            skipped.append(f"{where}: {len(fields)} fields, the header has {len(header)}; issue skipped")
+            continue
         rule = COUNCIL_RULES.get((row.get("counvte") or "").strip())
         if rule is None:
             skipped.append(f"{where}: unknown rule {row.get('counvte')!r} (expected Unan or QMV); issue skipped")
@@ -172,6 +186,29 @@ def read_issues(path: Path) -> tuple[list[Issue], list[str]]:
     return issues, skipped
 
 
+def _check_header(path: Path, header: list[str]) -> None:
+    """Refuse a header under which the rows would be misread without a word: a column twice (the second's values
+    replace the first's), a column the backtest reads written otherwise (``pDE``, `` out``: not read), a position
+    without its salience or a salience without its position (the actor left out of every issue). Columns the
+    backtest does not read (DEU III has dozens: ``council``, ``pcr``, ...) are the data set's own and ignored."""
+    seen: dict[str, int] = {}
+    for column, name in enumerate(header, start=1):
+        if name in seen:
+            raise ConfigError(path, "header", f"duplicate column {name!r} (columns {seen[name]} and {column}); "
+                                              "each column once")
+        seen[name] = column
+    for name in header:
+        near = name.strip().lower()
+        if name not in COLUMNS and near in COLUMNS:
+            raise ConfigError(path, "header", f"column {name!r} is not read (did you mean {near!r}?)")
+    for actor in (*NICE_VOTES, COMMISSION, PARLIAMENT):
+        position, salience = f"p{actor}", f"s{actor}"
+        if (position in seen) != (salience in seen):
+            has, lacks = (position, salience) if position in seen else (salience, position)
+            what = "salience" if position in seen else "position"
+            raise ConfigError(path, "header", f"column {has!r} has no {what} column {lacks!r}")
+
+
 def _institutions(row: dict[str, str]) -> dict[str, tuple[float, float]]:
     """The Commission's and, under co-decision, the Parliament's (position, salience), where both are given."""
     actors = [COMMISSION] + ([PARLIAMENT] if (row.get(PROCEDURE_COLUMN) or "").strip() == CO_DECISION else [])
@@ -193,7 +230,7 @@ def _number(text: str | None) -> float | None:
 
 def sha256(path: Path) -> str:
     """The SHA-256 of a file's bytes: what identifies a data file across copies and names."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return hashlib.sha256(read_bounded(path, MAX_DEU_BYTES, DEU_FILE)).hexdigest()
 
 
 # --- the engine and the baselines on one issue ----------------------------------------------------------
@@ -549,16 +586,14 @@ def save_fit(fitted: Fit, path: Path) -> None:
 
 def load_fit(path: Path) -> Fit:
     """A fit written by ``--save-fit``; anything else is refused naming the first key that is wrong."""
-    if not path.is_file():
-        raise ConfigError(path, "", "file not found")
-    if path.stat().st_size > MAX_FIT_BYTES:
-        raise ConfigError(path, "", f"expected a fit file of at most {MAX_FIT_BYTES} bytes")
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = json.loads(read_bounded(path, MAX_FIT_BYTES, FIT_FILE).decode("utf-8"))
     except UnicodeDecodeError:
         raise ConfigError(path, "format", "expected a JSON fit written by --save-fit (not UTF-8 text)") from None
     except ValueError as error:
         raise ConfigError(path, "format", f"expected a JSON fit written by --save-fit ({error})") from None
+    except OSError as error:
+        raise ConfigError(path, "", f"cannot be read ({error})") from None
     if not isinstance(document, dict) or document.get("format") != FIT_FORMAT:
         raise ConfigError(path, "format", f"expected {FIT_FORMAT!r} (a file written by --save-fit)")
     tolerances = _mapping(path, document, "parameters.tolerance")
@@ -711,8 +746,6 @@ def run_backtest(path: Path, rule: str = "all", calibrate_on: Path | None = None
                  fitted: Fit | None = None) -> Backtest:
     """Score the issues of ``path`` (those under ``rule``: all, unanimity or qmv) with the engine fitted on
     ``calibrate_on`` (default: ``path`` itself, in-sample) or with a saved fit, frozen; and the baselines."""
-    if not path.is_file():
-        raise ConfigError(path, "", "file not found")
     issues, skipped = read_issues(path)
     if rule != "all":
         issues = [i for i in issues if i.rule == rule]
@@ -721,8 +754,6 @@ def run_backtest(path: Path, rule: str = "all", calibrate_on: Path | None = None
     digest = sha256(path)
     if fitted is None:
         source = calibrate_on or path
-        if not source.is_file():
-            raise ConfigError(source, "", "file not found")
         fitted = fit(read_issues(source)[0], source)
     unfitted = sorted({i.rule for i in issues} - set(fitted.rules))
     if unfitted:

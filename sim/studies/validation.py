@@ -226,12 +226,64 @@ def prepare(case: Case, file: Path, replicates: int | None = None) -> Scenario:
     overrides[f"proposals.{case.proposal}.tabled"] = list(range(first, last + 1))
     if case.implemented is not None:
         overrides["implementation.follow"] = True
+    path = (file.parent / case.scenario).resolve()
     try:
-        return load_scenario((file.parent / case.scenario).resolve(), overrides=overrides,
-                             replicates=replicates or case.replicates, seed=case.seed, years=case.span,
-                             agenda=[case.proposal])
+        scenario = load_scenario(path, overrides=overrides, replicates=replicates or case.replicates, seed=case.seed,
+                                 years=case.span, agenda=[case.proposal])
     except ConfigError as error:  # name the case, not only the scenario
-        raise ConfigError(file, f"case {case.id}", f"{error.file}: {error.key}: {error.message}") from None
+        if case.define is None:
+            _known_proposal(case, file, path)
+        raise ConfigError(file, f"case {case.id}", _in_the_case(case, error)) from None
+    _named_members_vote(case, file, scenario)
+    return scenario
+
+
+def _in_the_case(case: Case, error: ConfigError) -> str:
+    """A problem of the case's scenario as the case's own key where it comes from the case's ``set`` or ``define``
+    (:func:`prepare` hands them to the scenario as the command line's ``--set``), else as the scenario's file and
+    key."""
+    path = error.key.removeprefix("--set ") if error.file == "command line" else None
+    defined = f"proposals.{case.proposal}"
+    if path is not None and case.define is not None and (path == defined or path.startswith(f"{defined}.")):
+        return f"define{path.removeprefix(defined)}: {error.message}"
+    if path is not None and any(path == key or path.startswith(f"{key}.") for key in case.set):
+        return f"set.{path}: {error.message}"
+    return f"{error.file}: {error.key}: {error.message}"
+
+
+def _known_proposal(case: Case, file: Path, path: Path) -> None:
+    """Refuse a case whose proposal its scenario does not have and the case does not define (the tabled years
+    :func:`prepare` sets would otherwise stand for an incomplete proposal)."""
+    try:
+        proposals = load_scenario(path, overrides=case.set, replicates=MIN_CASE_REPLICATES,
+                                  years=case.span).configuration(case.year).proposals
+    except ConfigError:
+        return  # another problem, which prepare reports as it found it
+    if case.proposal not in proposals:
+        raise ConfigError(file, f"case {case.id}", f"proposal: unknown proposal '{case.proposal}' "
+                                                   f"(expected one of: {', '.join(sorted(proposals))})")
+
+
+def _named_members_vote(case: Case, file: Path, scenario: Scenario) -> None:
+    """Refuse a case naming as blocking, standing aside or making a reservation a member that does not vote at any
+    of its summits (unknown, or not yet joined): it could take no stance, and the case would fail for its name."""
+    first, last = case.years
+    years = range(first, last + 1)
+    voting = sorted({code for year in years for code, member in scenario.configuration(year).members.items()
+                     if member.votes_in(year)})
+    when = str(first) if first == last else f"any year from {first} to {last}"
+    for field in ("blocked_by", "stood_aside", "reservation"):
+        for code in getattr(case, field):
+            if code in voting:
+                continue
+            member = scenario.configuration(last).members.get(code)
+            if member is None:
+                said = f"unknown member '{code}' (expected one of the members voting in {when}: "
+            else:
+                article = "an" if member.status == "observer" else "a"
+                why = f"it joins in {member.joined}" if member.joined else f"{article} {member.status}"
+                said = f"'{code}' does not vote in {when} ({why}; expected one of the members voting then: "
+            raise ConfigError(file, f"case {case.id}", f"{field}: {said}{', '.join(voting)})")
 
 
 def predict(case: Case, scenario: Scenario) -> Prediction:
