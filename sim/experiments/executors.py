@@ -15,12 +15,15 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from ..core.budget import processors
 from ..core.errors import ConfigError
+from ..core.processes import PARENT, die_with_parent, interrupts_held, stop
 from ..core.vocabulary import DASK_ANSWER_SECONDS
-from .lifetime import PARENT, die_with_parent
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 #: A Dask peer greets with a frame length first, about 60 bytes for its handshake; a length far beyond this
 #: is some other protocol's bytes (``HTTP/1.1`` read as a length is 3 EiB), and is not allocated.
@@ -188,6 +191,19 @@ def start_workers(workers: int, scheduler: str | None) -> Workers:
         return _cluster(scheduler)
     if workers == 1:
         return Workers(SerialExecutor(), 1, lambda: None)
+    # the fork server, its workers and the thread that starts them hold Ctrl-C off: the sweep decides (stop)
+    with interrupts_held():
+        pool, starter = _local(workers)
+
+    def close() -> None:
+        starter.join()
+        stop(pool)  # every chunk wanted has been collected by now; what still runs is not waited for
+
+    return Workers(pool, workers, close)
+
+
+def _local(workers: int) -> tuple[ProcessPoolExecutor, threading.Thread]:
+    """A pool of ``workers`` local processes, and the thread that starts them in the background."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -212,12 +228,7 @@ def start_workers(workers: int, scheduler: str | None) -> Workers:
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_started)
     starter = threading.Thread(target=_warm, args=(pool, workers), daemon=True)
     starter.start()
-
-    def close() -> None:
-        starter.join()
-        pool.shutdown(cancel_futures=True)
-
-    return Workers(pool, workers, close)
+    return pool, starter
 
 
 def _cluster(scheduler: str) -> Workers:
