@@ -321,7 +321,7 @@ def _sweep_into(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
             preparing = _prepare_figures_in_background() if workers.width > 1 and not args.no_figures else None
             ran = job.points_left()
             with _progress(job.plan.points, job.plan.points - ran, args.quiet) as bar:
-                sweep.execute(job, workers.executor, in_flight=2 * workers.width, progress=bar.update)
+                sweep.execute(job, workers.executor, 2 * workers.width, bar.update, workers.alive)
         except KeyboardInterrupt:
             print(f"interrupted; the finished chunks are kept; finish with: sco-sim sweep --resume {folder or 'DIR'}",
                   file=sys.stderr)

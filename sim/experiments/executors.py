@@ -42,13 +42,19 @@ class SerialExecutor(Executor):
         return future
 
 
+def _answering() -> None:
+    """Local workers and a serial executor need no asking: a lost worker process breaks the pool at once."""
+
+
 @dataclass(frozen=True)
 class Workers:
-    """An executor and its width (how many tasks run at once); closed when the ``with`` block ends."""
+    """An executor and its width (how many tasks run at once); closed when the ``with`` block ends. ``alive`` raises
+    one of :func:`lost_errors` if the workers can no longer be reached (a scheduler that stopped answering)."""
 
     executor: Executor
     width: int
     close: Callable[[], object]
+    alive: Callable[[], object] = _answering
 
     def __enter__(self) -> Workers:
         return self
@@ -109,6 +115,19 @@ def check_scheduler(address: str) -> None:
     if not isinstance(answer, dict) or answer.get("type") != "Scheduler":
         kind = answer.get("type") if isinstance(answer, dict) else type(answer).__name__
         raise _bad_scheduler(address, f"answered, but is not a Dask scheduler (it is a {kind})")
+
+
+class Unanswered(Exception):
+    """A scheduler that answered when the sweep began stopped answering mid-sweep (frozen, its machine cut off)."""
+
+
+def answering(address: str) -> None:
+    """Raise Unanswered unless the scheduler at ``address`` still says who it is within DASK_ANSWER_SECONDS: the
+    Dask client would wait without end on a scheduler that holds its connection open and says nothing."""
+    try:
+        check_scheduler(address)
+    except ConfigError as error:
+        raise Unanswered(error.message) from None
 
 
 class _NotAScheduler(Exception):
@@ -256,7 +275,7 @@ def _cluster(scheduler: str) -> Workers:
         finally:
             restore()
 
-    return Workers(client.get_executor(), width, close)
+    return Workers(client.get_executor(), width, close, alive=lambda: answering(scheduler))
 
 
 def _quiet_dask() -> Callable[[], None]:
@@ -292,7 +311,7 @@ def lost_errors(scheduler: str | None) -> tuple[type[BaseException], ...]:
     from distributed.comm.core import CommClosedError
     from distributed.scheduler import KilledWorker
 
-    return (CancelledError, asyncio.CancelledError, CommClosedError, KilledWorker, TimeoutError)
+    return (CancelledError, asyncio.CancelledError, CommClosedError, KilledWorker, TimeoutError, Unanswered)
 
 
 def lost_message(scheduler: str | None, error: BaseException) -> str:
@@ -300,6 +319,8 @@ def lost_message(scheduler: str | None, error: BaseException) -> str:
     why = _summary(error, 200)
     if scheduler is None:
         return f"a worker process died mid-sweep ({why})"
+    if isinstance(error, Unanswered):  # the scheduler is there, connected and silent
+        return f"the Dask scheduler at {scheduler} stopped answering mid-sweep ({error})"
     if type(error).__name__ == "KilledWorker":  # the scheduler is there; a chunk took its workers down, again
         return f"the Dask workers of the scheduler at {scheduler} died mid-sweep ({why})"
     return f"the Dask scheduler at {scheduler} was lost mid-sweep ({why})"

@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..core.errors import ConfigError, UsageError
 from ..core.files import PENDING, default_folder, destination, recover, sibling
-from ..core.vocabulary import Method
+from ..core.vocabulary import DASK_PROBE_SECONDS, Method
 from ..inputs.scenario import load_scenario
 from ..inputs.yaml_files import file_sha256
 from ..model.tables import aggregate
@@ -183,18 +183,20 @@ def run_chunk(plan: Plan, points: list[tuple[int, dict[str, Any]]]) -> dict[str,
 
 
 def execute(
-    sweep: Sweep, executor: Executor, in_flight: int, progress: Callable[[int], object] = lambda n: None
+    sweep: Sweep, executor: Executor, in_flight: int, progress: Callable[[int], object] = lambda n: None,
+    alive: Callable[[], object] = lambda: None,
 ) -> None:
-    """Run every chunk not yet done, at most ``in_flight`` at a time, writing each as it finishes."""
+    """Run every chunk not yet done, at most ``in_flight`` at a time, writing each as it finishes; ``alive`` is asked
+    whenever no chunk finishes for DASK_PROBE_SECONDS, and raises if the workers can no longer be reached."""
     chunks = sweep.remaining()
     pending: dict[Future[dict[str, pd.DataFrame]], int] = {}
     try:
         for number, chunk in chunks.items():
             pending[executor.submit(run_chunk, sweep.plan, sweep.points_of(chunk))] = number
             if len(pending) >= in_flight:
-                _collect(sweep, pending, chunks, progress)
+                _collect(sweep, pending, chunks, progress, alive)
         while pending:
-            _collect(sweep, pending, chunks, progress)
+            _collect(sweep, pending, chunks, progress, alive)
     except BaseException:
         for future in pending:
             future.cancel()
@@ -202,8 +204,13 @@ def execute(
 
 
 def _collect(sweep: Sweep, pending: dict[Future[dict[str, pd.DataFrame]], int], chunks: dict[int, range],
-             progress: Callable[[int], object]) -> None:
-    finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+             progress: Callable[[int], object], alive: Callable[[], object]) -> None:
+    """Write the chunks that finish next; a chunk may run for hours, so the wait asks ``alive`` now and then."""
+    finished: set[Future[dict[str, pd.DataFrame]]] = set()
+    while not finished:
+        finished, _ = wait(list(pending), timeout=DASK_PROBE_SECONDS, return_when=FIRST_COMPLETED)
+        if not finished:
+            alive()
     for future in finished:
         number = pending.pop(future)
         sweep.write_chunk(number, future.result())

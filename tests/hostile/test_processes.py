@@ -25,8 +25,8 @@ import psutil
 import pytest
 import yaml
 
-from ..conftest import ROOT
-from ..test_faults import wait_for
+from ..conftest import ROOT, one_line
+from ..test_faults import assert_resumes, chunks, dask_cluster, sweep_argv, wait_for
 
 LINUX = sys.platform.startswith("linux")
 BASELINE = str(ROOT / "scenarios" / "baseline.yaml")
@@ -61,11 +61,14 @@ def commands(cases: Path, out: Path) -> dict[str, list[str]]:
 
 
 @contextlib.contextmanager
-def command(argv: list[str], folder: Path) -> Iterator[subprocess.Popen[bytes]]:
+def command(argv: list[str], folder: Path, limits: str = "") -> Iterator[subprocess.Popen[bytes]]:
     """``python -m sim ARGV`` in a session of its own, stderr to a file (an orphan would hold a pipe open); its
-    process group is killed when the block ends."""
+    process group is killed when the block ends. ``limits``: Python run first that lowers some (``X = 1; ...``)."""
+    program = ["-m", "sim"] if not limits else [
+        "-c", f"import sys; from sim.experiments import executors, sweep; {limits}; from sim.cli import main; "
+              "sys.exit(main(sys.argv[1:]))"]
     with (folder / "stderr").open("wb") as err:
-        process = subprocess.Popen([sys.executable, "-m", "sim", *argv], stdout=subprocess.DEVNULL, stderr=err,
+        process = subprocess.Popen([sys.executable, *program, *argv], stdout=subprocess.DEVNULL, stderr=err,
                                    cwd=ROOT, start_new_session=True)
         try:
             yield process
@@ -149,3 +152,36 @@ def test_ctrl_c_stops_a_command_and_its_workers_within_two_seconds(cases, tmp_pa
     said = (f"interrupted; the finished chunks are kept; finish with: sco-sim sweep --resume {out}" if name == "sweep"
             else "interrupted; nothing was written")
     assert (process.returncode, err.splitlines()) == (130, [said]), err
+
+
+# -- 3. a Dask scheduler that stops answering mid-sweep -------------------------------------------------------------
+
+#: The scheduler is asked who it is after this many seconds without a chunk, and has this many to answer (lowered
+#: from DASK_PROBE_SECONDS and DASK_ANSWER_SECONDS, 5 and 10 s, to keep the test short).
+PROBE, ANSWER = 0.5, 1
+LOWERED = f"sweep.DASK_PROBE_SECONDS = {PROBE}; executors.DASK_ANSWER_SECONDS = {ANSWER}"
+
+
+def test_a_frozen_scheduler_is_reported_within_the_stated_timeout_and_a_long_chunk_is_waited_for(tmp_path):
+    long, frozen, points = tmp_path / "long", tmp_path / "frozen", 20
+    with dask_cluster(tmp_path) as (address, _, scheduler):
+        # a chunk of 2 s and more (the Dask worker's imports first), longer than a probe and its answer: the
+        # scheduler answers, and the sweep waits for the chunk
+        argv = ["sweep", BASELINE, "--param", "rules.deference=0.5", "--replicates", "5000",
+                "--out", str(long), "--quiet", "--no-figures", "--scheduler", address]
+        with command(argv, tmp_path, LOWERED) as process:
+            process.wait(timeout=60)
+        assert process.returncode == 0, (tmp_path / "stderr").read_text()
+        with command(sweep_argv(frozen, points, "--scheduler", address), tmp_path, LOWERED) as process:
+            wait_for(lambda: chunks(frozen) >= 1 or process.poll() is not None, "the first chunk")
+            scheduler.send_signal(signal.SIGSTOP)  # alive, connected, silent
+            began = time.monotonic()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=PROBE + ANSWER + 30)
+            took = time.monotonic() - began
+        assert took <= PROBE + ANSWER + LIMIT, f"{took:.1f} s after the scheduler froze"
+    one_line(process.returncode, (tmp_path / "stderr").read_text(),
+             f"error: the Dask scheduler at {address} stopped answering mid-sweep (no answer within {ANSWER} s); "
+             f"the finished chunks are kept; finish with: sco-sim sweep --resume {frozen}", expected=3)
+    assert chunks(frozen) < points, "the sweep must have been interrupted part-way"
+    assert_resumes(frozen, points)
