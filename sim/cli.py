@@ -207,13 +207,15 @@ def _scenario(path: Path, args: argparse.Namespace) -> Scenario:
                          fixed_parameters=args.fixed_parameters)
 
 
-def _settings(args: argparse.Namespace) -> dict[str, Any]:
-    """``--fixed-parameters`` and ``--bargaining`` as overrides of the configuration (for a sweep, which applies
-    overrides itself, and the validation cases)."""
+def _settings(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    """``--fixed-parameters`` and ``--bargaining``, those given, each with the overrides of the configuration it
+    stands for (for a sweep, which applies overrides itself and names the option a resume differs in, and the
+    validation cases)."""
     from .inputs.scenario import FIXED_PARAMETERS
 
-    return (FIXED_PARAMETERS if args.fixed_parameters else {}) | (
-        {"rules.bargaining": args.bargaining} if args.bargaining else {})
+    given = {"--fixed-parameters": FIXED_PARAMETERS if args.fixed_parameters else {},
+             "--bargaining": {"rules.bargaining": args.bargaining} if args.bargaining else {}}
+    return {option: pairs for option, pairs in given.items() if pairs}
 
 
 # --- the commands, each given the parsed options; each returns the exit status ---------------------
@@ -266,12 +268,13 @@ def _validate(args: argparse.Namespace) -> int:
     from .studies.leave_one_out import leave_one_out
     from .studies.validation import run_cases
 
+    settings = {key: value for pairs in _settings(args).values() for key, value in pairs.items()}
     if args.leave_one_out:
-        result = leave_one_out(args.cases, args.replicates, settings=_settings(args))
+        result = leave_one_out(args.cases, args.replicates, settings=settings)
         print(text.validation_table(result.in_sample, result))
         passed = all(v.passed for v in result.in_sample) and all(h.verdict.passed for h in result.held_out)
     else:
-        verdicts = run_cases(args.cases, args.replicates, _settings(args))
+        verdicts = run_cases(args.cases, args.replicates, settings)
         print(text.validation_table(verdicts))
         passed = all(v.passed for v in verdicts)
     # 3, not 1 (an internal error): a case that fails, cannot fail, or restates its outcome is not a pass
@@ -306,9 +309,9 @@ def _sweep_into(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
         from .inputs.yaml_files import parse_overrides
         from .outputs import text
 
-        overrides = parse_overrides(args.set) | _settings(args)
         request = sweep.Request(args.scenario, tuple(args.param), args.method, args.samples, args.replicates, args.seed,
-                                overrides, args.common_noise, args.chunk_size, args.out, args.force)
+                                parse_overrides(args.set), args.common_noise, args.chunk_size, args.out, args.force,
+                                _settings(args))
         if args.resume is None:
             _sweep_estimate(args, workers.width)  # too large a sweep is refused before anything is written
         folder = args.resume or args.out

@@ -48,6 +48,12 @@ class Request:
     chunk_size: int | None = None
     out: Path | None = None
     force: bool = False
+    settings: dict[str, dict[str, Any]] = field(default_factory=dict)  # --bargaining ...: the overrides it stands for
+
+    @property
+    def applied(self) -> dict[str, Any]:
+        """The overrides the sweep applies: ``--set``'s, then those the settings stand for."""
+        return self.overrides | {key: value for pairs in self.settings.values() for key, value in pairs.items()}
 
 
 def start(request: Request, width: int) -> Sweep:
@@ -60,15 +66,15 @@ def start(request: Request, width: int) -> Sweep:
         raise UsageError("command line: sweep needs a scenario file (or --resume DIR)")
     if request.chunk_size is not None and request.chunk_size < 1:
         raise ConfigError("command line", "--chunk-size", f"expected at least 1, got {request.chunk_size}")
-    scenario = load_scenario(request.scenario, overrides=request.overrides, replicates=request.replicates,
+    scenario = load_scenario(request.scenario, overrides=request.applied, replicates=request.replicates,
                              seed=request.seed)
     parameters = [parse_parameter(text) for text in request.parameters]
     points = design(parameters, request.method, request.samples, scenario.seed)
-    _try_parameter_values(request.scenario, request.overrides, parameters, points)
+    _try_parameter_values(request.scenario, request.applied, parameters, points)
     chunk = request.chunk_size or max(1, min(-(-CHUNK_RUNS // scenario.replicates),
                                              -(-len(points) // (CHUNKS_PER_WORKER * width))))
     plan = Plan(str(request.scenario.resolve()), scenario.digest, [p.as_dict() for p in parameters], request.method,
-                request.samples, scenario.seed, scenario.replicates, len(points), chunk, request.overrides,
+                request.samples, scenario.seed, scenario.replicates, len(points), chunk, request.applied,
                 request.common_noise, taper=width if width > 1 else 0, sources=scenario.sources)
     return create(request.out or default_folder(f"sweep-{scenario.name}"), plan, points, force=request.force)
 
@@ -105,6 +111,7 @@ def _same_sources(plan: Plan) -> None:
 
 
 def _same_as_begun(request: Request, sweep: Sweep) -> None:
+    """Refuse an option given with ``--resume`` that differs from what the sweep began with, named as typed."""
     plan = sweep.plan
     given = {
         "scenario": (str(request.scenario.resolve()) if request.scenario else None, plan.scenario),
@@ -115,13 +122,16 @@ def _same_as_begun(request: Request, sweep: Sweep) -> None:
         "--replicates": (request.replicates, plan.replicates if request.replicates is not None else None),
         "--seed": (request.seed, plan.seed if request.seed is not None else None),
         "--out": (str(request.out.resolve()) if request.out else None, str(destination(sweep.folder).resolve())),
-        "--set": (request.overrides or None, plan.overrides),
         "--common-noise": (request.common_noise or None, plan.common_noise),
     }
-    for option, (value, begun) in given.items():
-        if value is not None and value != begun:
-            raise UsageError(f"command line: {option} differs from the sweep in {sweep.folder} "
-                             "(drop it: --resume takes the sweep's own)")
+    differing = [option for option, (value, begun) in given.items() if value is not None and value != begun]
+    # the sweep's overrides hold --set's and the settings' together: each pair typed must be one of them
+    for option, pairs in {"--set": request.overrides, **request.settings}.items():
+        if any(key not in plan.overrides or plan.overrides[key] != value for key, value in pairs.items()):
+            differing.append(option)
+    if differing:
+        raise UsageError(f"command line: {differing[0]} differs from the sweep in {sweep.folder} "
+                         "(drop it: --resume takes the sweep's own)")
 
 
 def _try_parameter_values(path: Path, overrides: dict[str, Any], parameters: list[Parameter],

@@ -25,6 +25,8 @@ import psutil
 import pytest
 import yaml
 
+from sim.cli import main
+
 from ..conftest import ROOT, one_line
 from ..test_faults import assert_resumes, chunks, dask_cluster, sweep_argv, wait_for
 
@@ -35,7 +37,7 @@ LIMIT = 2.0
 #: CPU seconds each worker must have used before the command is hit: past its imports (about 2 s), into a task.
 BUSY = 3.0
 
-pytestmark = pytest.mark.skipif(not LINUX or psutil.cpu_count() < 2, reason="needs Linux and two processors")
+needs_two = pytest.mark.skipif(not LINUX or psutil.cpu_count() < 2, reason="needs Linux and two processors")
 
 
 @pytest.fixture
@@ -120,6 +122,7 @@ def gone_within(processes: list[psutil.Process], seconds: float) -> float:
 # -- 1. a command killed outright takes its workers with it --------------------------------------------------------
 
 
+@needs_two
 @pytest.mark.parametrize("name", ["validate", "leave-one-out"])  # a sweep: test_faults.py
 def test_a_command_killed_outright_leaves_no_process_behind(cases, tmp_path, name):
     with command(commands(cases, tmp_path / "out")[name], tmp_path) as process:
@@ -132,6 +135,7 @@ def test_a_command_killed_outright_leaves_no_process_behind(cases, tmp_path, nam
 # -- 2. Ctrl-C stops the command and its workers at once ---------------------------------------------------------------
 
 
+@needs_two
 @pytest.mark.parametrize("whom", ["group", "parent"])
 @pytest.mark.parametrize("name", ["validate", "leave-one-out", "sweep"])
 def test_ctrl_c_stops_a_command_and_its_workers_within_two_seconds(cases, tmp_path, name, whom):
@@ -162,6 +166,7 @@ PROBE, ANSWER = 0.5, 1
 LOWERED = f"sweep.DASK_PROBE_SECONDS = {PROBE}; executors.DASK_ANSWER_SECONDS = {ANSWER}"
 
 
+@pytest.mark.skipif(not LINUX, reason="needs Linux's signals")
 def test_a_frozen_scheduler_is_reported_within_the_stated_timeout_and_a_long_chunk_is_waited_for(tmp_path):
     long, frozen, points = tmp_path / "long", tmp_path / "frozen", 20
     with dask_cluster(tmp_path) as (address, _, scheduler):
@@ -185,3 +190,32 @@ def test_a_frozen_scheduler_is_reported_within_the_stated_timeout_and_a_long_chu
              f"the finished chunks are kept; finish with: sco-sim sweep --resume {frozen}", expected=3)
     assert chunks(frozen) < points, "the sweep must have been interrupted part-way"
     assert_resumes(frozen, points)
+
+
+# -- the option a resume names --------------------------------------------------------------------------------------
+
+#: Two points of ten replicates, in this process.
+SMALL = ["--param", "rules.deference=0:1:2", "--replicates", "10", "--seed", "1", "--workers", "1", "--quiet",
+         "--no-figures"]
+
+
+@pytest.mark.parametrize(("begun", "typed", "differs"), [
+    ([], ["--bargaining", "nash"], "--bargaining"),
+    ([], ["--fixed-parameters"], "--fixed-parameters"),
+    (["--bargaining", "nash", "--set", "rules.objection_cost=0.1"], ["--bargaining", "veto"], "--bargaining"),
+    (["--bargaining", "nash", "--set", "rules.objection_cost=0.1"], ["--set", "rules.objection_cost=0.2"], "--set"),
+    # what the sweep began with, in part or whole, is accepted: --resume takes the sweep's own
+    (["--bargaining", "nash", "--set", "rules.objection_cost=0.1"], ["--bargaining", "nash"], None),
+    (["--bargaining", "nash", "--set", "rules.objection_cost=0.1"], ["--set", "rules.objection_cost=0.1"], None),
+    (["--fixed-parameters", "--bargaining", "nash"], ["--bargaining", "nash", "--fixed-parameters"], None),
+])
+def test_resume_names_the_option_that_differs_as_it_was_typed(tmp_path, capsys, begun, typed, differs):
+    out = tmp_path / "sweep"
+    assert main(["sweep", BASELINE, *SMALL, *begun, "--out", str(out)]) == 0
+    capsys.readouterr()
+    status = main(["sweep", "--resume", str(out), *SMALL[-4:], *typed])
+    if differs is None:
+        assert status == 0, capsys.readouterr().err
+    else:
+        one_line(status, capsys.readouterr().err, f"error: command line: {differs} differs from the sweep in {out} "
+                                                  "(drop it: --resume takes the sweep's own)")
