@@ -42,7 +42,7 @@ class SerialExecutor(Executor):
         return future
 
 
-def _answering() -> None:
+def _never_asked() -> None:
     """Local workers and a serial executor need no asking: a lost worker process breaks the pool at once."""
 
 
@@ -54,7 +54,7 @@ class Workers:
     executor: Executor
     width: int
     close: Callable[[], object]
-    alive: Callable[[], object] = _answering
+    alive: Callable[[], object] = _never_asked
 
     def __enter__(self) -> Workers:
         return self

@@ -48,7 +48,7 @@ class Request:
     chunk_size: int | None = None
     out: Path | None = None
     force: bool = False
-    settings: dict[str, dict[str, Any]] = field(default_factory=dict)  # --bargaining ...: the overrides it stands for
+    settings: dict[str, dict[str, Any]] = field(default_factory=dict)  # --bargaining ...: each, the overrides it means
 
     @property
     def applied(self) -> dict[str, Any]:
