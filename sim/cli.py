@@ -209,13 +209,15 @@ def _scenario(path: Path, args: argparse.Namespace) -> Scenario:
                          fixed_parameters=args.fixed_parameters)
 
 
-def _settings(args: argparse.Namespace) -> dict[str, Any]:
-    """``--fixed-parameters`` and ``--bargaining`` as overrides of the configuration (for a sweep, which applies
-    overrides itself, and the validation cases)."""
+def _settings(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    """``--fixed-parameters`` and ``--bargaining``, those given, each with the overrides of the configuration it
+    stands for (for a sweep, which applies overrides itself and names the option a resume differs in, and the
+    validation cases)."""
     from .inputs.scenario import FIXED_PARAMETERS
 
-    return (FIXED_PARAMETERS if args.fixed_parameters else {}) | (
-        {"rules.bargaining": args.bargaining} if args.bargaining else {})
+    given = {"--fixed-parameters": FIXED_PARAMETERS if args.fixed_parameters else {},
+             "--bargaining": {"rules.bargaining": args.bargaining} if args.bargaining else {}}
+    return {option: pairs for option, pairs in given.items() if pairs}
 
 
 # --- the commands, each given the parsed options; each returns the exit status ---------------------
@@ -284,12 +286,13 @@ def _validate(args: argparse.Namespace) -> int:
     from .studies.leave_one_out import leave_one_out
     from .studies.validation import run_cases
 
+    settings = {key: value for pairs in _settings(args).values() for key, value in pairs.items()}
     if args.leave_one_out:
-        result = leave_one_out(args.cases, args.replicates, settings=_settings(args))
+        result = leave_one_out(args.cases, args.replicates, settings=settings)
         print(text.validation_table(result.in_sample, result))
         passed = all(v.passed for v in result.in_sample) and all(h.verdict.passed for h in result.held_out)
     else:
-        verdicts = run_cases(args.cases, args.replicates, _settings(args))
+        verdicts = run_cases(args.cases, args.replicates, settings)
         print(text.validation_table(verdicts))
         passed = all(v.passed for v in verdicts)
     # 3, not 1 (an internal error): a case that fails, cannot fail, or restates its outcome is not a pass
@@ -336,7 +339,7 @@ def _sweep_into(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
             preparing = _prepare_figures_in_background() if workers.width > 1 and not args.no_figures else None
             ran = job.points_left()
             with _progress(job.plan.points, job.plan.points - ran, args.quiet) as bar:
-                sweep.execute(job, workers.executor, in_flight=2 * workers.width, progress=bar.update)
+                sweep.execute(job, workers.executor, 2 * workers.width, bar.update, workers.alive)
         except KeyboardInterrupt:
             print(f"interrupted; the finished chunks are kept; finish with: sco-sim sweep --resume {folder or 'DIR'}",
                   file=sys.stderr)
@@ -367,9 +370,8 @@ def _sweep_request(args: argparse.Namespace) -> SweepRequest:
     from .experiments.sweep import Request
     from .inputs.yaml_files import parse_overrides
 
-    overrides = parse_overrides(args.set) | _settings(args)
-    return Request(args.scenario, tuple(args.param), args.method, args.samples, args.replicates, args.seed, overrides,
-                   args.common_noise, args.chunk_size, args.out, args.force)
+    return Request(args.scenario, tuple(args.param), args.method, args.samples, args.replicates, args.seed,
+                   parse_overrides(args.set), args.common_noise, args.chunk_size, args.out, args.force, _settings(args))
 
 
 def _sweep_estimate(args: argparse.Namespace, width: int) -> tuple[Scenario, int, Estimate]:

@@ -321,7 +321,7 @@ def test_a_sweep_killed_outright_takes_its_fork_server_workers_and_resource_trac
 @pytest.mark.skipif(not LINUX, reason="the parent-death signal is Linux's")
 def test_a_process_whose_parent_is_already_gone_ends_at_once():
     # die_with_parent's race check: a parent other than the expected one means the expected one has ended
-    program = ("from sim.experiments.lifetime import die_with_parent; print('armed', flush=True); "
+    program = ("from sim.core.processes import die_with_parent; print('armed', flush=True); "
                "die_with_parent(1); print('still here')")
     done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=30, check=False)
     assert (done.returncode, done.stdout, done.stderr) == (1, "armed\n", "")

@@ -99,3 +99,7 @@ MAX_ERROR_LINE = 800
 #: Seconds a Dask scheduler has to answer: a live one answers in milliseconds, even across a network, and a
 #: user waiting on a wrong address (a silent port, a firewall that drops packets) learns of it within this.
 DASK_ANSWER_SECONDS = 10
+#: Seconds a sweep on a Dask scheduler waits for a chunk before it asks the scheduler again who it is (and the
+#: scheduler has DASK_ANSWER_SECONDS to answer): a scheduler that stops answering mid-sweep (frozen, its machine cut
+#: off) is reported within the two together, however long a chunk runs.
+DASK_PROBE_SECONDS = 5

@@ -15,12 +15,15 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from ..core.budget import processors
 from ..core.errors import ConfigError
+from ..core.processes import PARENT, die_with_parent, interrupts_held, stop
 from ..core.vocabulary import DASK_ANSWER_SECONDS
-from .lifetime import PARENT, die_with_parent
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 #: A Dask peer greets with a frame length first, about 60 bytes for its handshake; a length far beyond this
 #: is some other protocol's bytes (``HTTP/1.1`` read as a length is 3 EiB), and is not allocated.
@@ -39,13 +42,19 @@ class SerialExecutor(Executor):
         return future
 
 
+def _never_asked() -> None:
+    """Local workers and a serial executor need no asking: a lost worker process breaks the pool at once."""
+
+
 @dataclass(frozen=True)
 class Workers:
-    """An executor and its width (how many tasks run at once); closed when the ``with`` block ends."""
+    """An executor and its width (how many tasks run at once); closed when the ``with`` block ends. ``alive`` raises
+    one of :func:`lost_errors` if the workers can no longer be reached (a scheduler that stopped answering)."""
 
     executor: Executor
     width: int
     close: Callable[[], object]
+    alive: Callable[[], object] = _never_asked
 
     def __enter__(self) -> Workers:
         return self
@@ -106,6 +115,19 @@ def check_scheduler(address: str) -> None:
     if not isinstance(answer, dict) or answer.get("type") != "Scheduler":
         kind = answer.get("type") if isinstance(answer, dict) else type(answer).__name__
         raise _bad_scheduler(address, f"answered, but is not a Dask scheduler (it is a {kind})")
+
+
+class Unanswered(Exception):
+    """A scheduler that answered when the sweep began stopped answering mid-sweep (frozen, its machine cut off)."""
+
+
+def answering(address: str) -> None:
+    """Raise Unanswered unless the scheduler at ``address`` still says who it is within DASK_ANSWER_SECONDS: the
+    Dask client would wait without end on a scheduler that holds its connection open and says nothing."""
+    try:
+        check_scheduler(address)
+    except ConfigError as error:
+        raise Unanswered(error.message) from None
 
 
 class _NotAScheduler(Exception):
@@ -188,6 +210,19 @@ def start_workers(workers: int, scheduler: str | None) -> Workers:
         return _cluster(scheduler)
     if workers == 1:
         return Workers(SerialExecutor(), 1, lambda: None)
+    # the fork server, its workers and the thread that starts them hold Ctrl-C off: the sweep decides (stop)
+    with interrupts_held():
+        pool, starter = _local(workers)
+
+    def close() -> None:
+        starter.join()
+        stop(pool)  # every chunk wanted has been collected by now; what still runs is not waited for
+
+    return Workers(pool, workers, close)
+
+
+def _local(workers: int) -> tuple[ProcessPoolExecutor, threading.Thread]:
+    """A pool of ``workers`` local processes, and the thread that starts them in the background."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -212,12 +247,7 @@ def start_workers(workers: int, scheduler: str | None) -> Workers:
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_started)
     starter = threading.Thread(target=_warm, args=(pool, workers), daemon=True)
     starter.start()
-
-    def close() -> None:
-        starter.join()
-        pool.shutdown(cancel_futures=True)
-
-    return Workers(pool, workers, close)
+    return pool, starter
 
 
 def _cluster(scheduler: str) -> Workers:
@@ -245,7 +275,7 @@ def _cluster(scheduler: str) -> Workers:
         finally:
             restore()
 
-    return Workers(client.get_executor(), width, close)
+    return Workers(client.get_executor(), width, close, alive=lambda: answering(scheduler))
 
 
 def _quiet_dask() -> Callable[[], None]:
@@ -281,7 +311,7 @@ def lost_errors(scheduler: str | None) -> tuple[type[BaseException], ...]:
     from distributed.comm.core import CommClosedError
     from distributed.scheduler import KilledWorker
 
-    return (CancelledError, asyncio.CancelledError, CommClosedError, KilledWorker, TimeoutError)
+    return (CancelledError, asyncio.CancelledError, CommClosedError, KilledWorker, TimeoutError, Unanswered)
 
 
 def lost_message(scheduler: str | None, error: BaseException) -> str:
@@ -289,6 +319,8 @@ def lost_message(scheduler: str | None, error: BaseException) -> str:
     why = _summary(error, 200)
     if scheduler is None:
         return f"a worker process died mid-sweep ({why})"
+    if isinstance(error, Unanswered):  # the scheduler is there, connected and silent
+        return f"the Dask scheduler at {scheduler} stopped answering mid-sweep ({error})"
     if type(error).__name__ == "KilledWorker":  # the scheduler is there; a chunk took its workers down, again
         return f"the Dask workers of the scheduler at {scheduler} died mid-sweep ({why})"
     return f"the Dask scheduler at {scheduler} was lost mid-sweep ({why})"

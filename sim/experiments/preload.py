@@ -1,7 +1,7 @@
 """What a sweep's worker processes need, loaded once by the fork server before it forks them.
 
 The fork server first asks to die with the sweep that started it (named in the environment, see
-:func:`sim.experiments.lifetime.die_with_parent`), and names itself there for the workers it forks, which ask
+:func:`sim.core.processes.die_with_parent`), and names itself there for the workers it forks, which ask
 the same of it: a sweep killed outright takes its fork server and workers with it.
 
 The workers cannot start a point before they have loaded numpy, pandas, pydantic and Mesa (about 2 s), so the
@@ -14,7 +14,7 @@ collections nor, by touching them, copy the memory they share with the fork serv
 import gc
 import os
 
-from .lifetime import PARENT, die_with_parent
+from ..core.processes import PARENT, die_with_parent
 
 if PARENT in os.environ:  # in the fork server (a worker that imports this module has PARENT already replaced)
     die_with_parent(int(os.environ[PARENT]))

@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..core.errors import ConfigError, UsageError
 from ..core.files import PENDING, default_folder, destination, recover, sibling
-from ..core.vocabulary import Method
+from ..core.vocabulary import DASK_PROBE_SECONDS, Method
 from ..inputs.scenario import Scenario, load_scenario
 from ..inputs.yaml_files import file_sha256
 from ..model.tables import aggregate
@@ -48,6 +48,12 @@ class Request:
     chunk_size: int | None = None
     out: Path | None = None
     force: bool = False
+    settings: dict[str, dict[str, Any]] = field(default_factory=dict)  # --bargaining ...: each, the overrides it means
+
+    @property
+    def applied(self) -> dict[str, Any]:
+        """The overrides the sweep applies: ``--set``'s, then those the settings stand for."""
+        return self.overrides | {key: value for pairs in self.settings.values() for key, value in pairs.items()}
 
 
 def start(request: Request, width: int) -> Sweep:
@@ -59,7 +65,7 @@ def start(request: Request, width: int) -> Sweep:
     scenario, parameters, points = prepare(request)
     plan = Plan(str(scenario.path.resolve()), scenario.digest, [p.as_dict() for p in parameters], request.method,
                 request.samples, scenario.seed, scenario.replicates, len(points),
-                chunk_size(request, scenario.replicates, len(points), width), request.overrides,
+                chunk_size(request, scenario.replicates, len(points), width), request.applied,
                 request.common_noise, taper=width if width > 1 else 0, sources=scenario.sources)
     return create(request.out or default_folder(f"sweep-{scenario.name}"), plan, points, force=request.force)
 
@@ -71,11 +77,11 @@ def prepare(request: Request) -> tuple[Scenario, list[Parameter], pd.DataFrame]:
         raise UsageError("command line: sweep needs a scenario file (or --resume DIR)")
     if request.chunk_size is not None and request.chunk_size < 1:
         raise ConfigError("command line", "--chunk-size", f"expected at least 1, got {request.chunk_size}")
-    scenario = load_scenario(request.scenario, overrides=request.overrides, replicates=request.replicates,
+    scenario = load_scenario(request.scenario, overrides=request.applied, replicates=request.replicates,
                              seed=request.seed)
     parameters = [parse_parameter(text) for text in request.parameters]
     points = design(parameters, request.method, request.samples, scenario.seed)
-    _try_parameter_values(request.scenario, request.overrides, parameters, points)
+    _try_parameter_values(request.scenario, request.applied, parameters, points)
     return scenario, parameters, points
 
 
@@ -117,6 +123,7 @@ def _same_sources(plan: Plan) -> None:
 
 
 def _same_as_begun(request: Request, sweep: Sweep) -> None:
+    """Refuse an option given with ``--resume`` that differs from what the sweep began with, named as typed."""
     plan = sweep.plan
     given = {
         "scenario": (str(request.scenario.resolve()) if request.scenario else None, plan.scenario),
@@ -127,13 +134,16 @@ def _same_as_begun(request: Request, sweep: Sweep) -> None:
         "--replicates": (request.replicates, plan.replicates if request.replicates is not None else None),
         "--seed": (request.seed, plan.seed if request.seed is not None else None),
         "--out": (str(request.out.resolve()) if request.out else None, str(destination(sweep.folder).resolve())),
-        "--set": (request.overrides or None, plan.overrides),
         "--common-noise": (request.common_noise or None, plan.common_noise),
     }
-    for option, (value, begun) in given.items():
-        if value is not None and value != begun:
-            raise UsageError(f"command line: {option} differs from the sweep in {sweep.folder} "
-                             "(drop it: --resume takes the sweep's own)")
+    differing = [option for option, (value, begun) in given.items() if value is not None and value != begun]
+    # the sweep's overrides hold --set's and the settings' together: each pair typed must be one of them
+    for option, pairs in {"--set": request.overrides, **request.settings}.items():
+        if any(key not in plan.overrides or plan.overrides[key] != value for key, value in pairs.items()):
+            differing.append(option)
+    if differing:
+        raise UsageError(f"command line: {differing[0]} differs from the sweep in {sweep.folder} "
+                         "(drop it: --resume takes the sweep's own)")
 
 
 def _try_parameter_values(path: Path, overrides: dict[str, Any], parameters: list[Parameter],
@@ -198,18 +208,20 @@ def run_chunk(plan: Plan, points: list[tuple[int, dict[str, Any]]]) -> dict[str,
 
 
 def execute(
-    sweep: Sweep, executor: Executor, in_flight: int, progress: Callable[[int], object] = lambda n: None
+    sweep: Sweep, executor: Executor, in_flight: int, progress: Callable[[int], object] = lambda n: None,
+    alive: Callable[[], object] = lambda: None,
 ) -> None:
-    """Run every chunk not yet done, at most ``in_flight`` at a time, writing each as it finishes."""
+    """Run every chunk not yet done, at most ``in_flight`` at a time, writing each as it finishes; ``alive`` is asked
+    whenever no chunk finishes for DASK_PROBE_SECONDS, and raises if the workers can no longer be reached."""
     chunks = sweep.remaining()
     pending: dict[Future[dict[str, pd.DataFrame]], int] = {}
     try:
         for number, chunk in chunks.items():
             pending[executor.submit(run_chunk, sweep.plan, sweep.points_of(chunk))] = number
             if len(pending) >= in_flight:
-                _collect(sweep, pending, chunks, progress)
+                _collect(sweep, pending, chunks, progress, alive)
         while pending:
-            _collect(sweep, pending, chunks, progress)
+            _collect(sweep, pending, chunks, progress, alive)
     except BaseException:
         for future in pending:
             future.cancel()
@@ -217,8 +229,13 @@ def execute(
 
 
 def _collect(sweep: Sweep, pending: dict[Future[dict[str, pd.DataFrame]], int], chunks: dict[int, range],
-             progress: Callable[[int], object]) -> None:
-    finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+             progress: Callable[[int], object], alive: Callable[[], object]) -> None:
+    """Write the chunks that finish next; a chunk may run for hours, so the wait asks ``alive`` now and then."""
+    finished: set[Future[dict[str, pd.DataFrame]]] = set()
+    while not finished:
+        finished, _ = wait(list(pending), timeout=DASK_PROBE_SECONDS, return_when=FIRST_COMPLETED)
+        if not finished:
+            alive()
     for future in finished:
         number = pending.pop(future)
         sweep.write_chunk(number, future.result())

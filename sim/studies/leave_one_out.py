@@ -36,19 +36,19 @@ from __future__ import annotations
 
 import itertools
 import math
-import multiprocessing
 import time
-from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ..core.budget import processors
 from ..core.errors import UsageError
+from ..core.processes import Pool
 from ..inputs.scenario import FIXED_PARAMETERS, PRIOR_PARAMETERS, Scenario
 from .falsify import own_inputs, with_numbers
 from .validation import Case, Verdict, collect_cases, matched, predict, prepare, run_case
@@ -148,7 +148,8 @@ def leave_one_out(paths: list[Path], replicates: int | None = None, grid: Grid |
     longest_first = sorted(range(len(cases)), key=lambda i: cases[i][0].years[0] - cases[i][0].years[1])
     excluded = [tuple(j for j in range(len(cases)) if j != i and same_decision(cases[i][0], cases[j][0]))
                 for i in range(len(cases))]
-    with _Pool(min(workers or processors(), 2 * len(cases))) as pool:
+    # every run is seeded by its case: the results do not depend on the number of workers
+    with Pool(min(workers or processors(), 2 * len(cases))) as pool:
         verdicts = [pool.submit(run_case, case, path, replicates, falsify) for case, path in in_sample]
         scored = {i: pool.submit(score_case, *cases[i], grid) for i in longest_first}
         scores = [scored[i].result() for i in range(len(cases))]
@@ -291,30 +292,3 @@ def _get(tree: dict[str, Any], path: str) -> Any:
     for part in path.split("."):
         node = node[part]
     return node
-
-
-T = TypeVar("T")
-
-
-class _Pool:
-    """The cases' runs in worker processes (the pattern of :func:`sim.studies.validation.run_cases`: fresh, spawned
-    processes), or in this one with one worker. Every run is seeded by its case: the results do not depend on
-    the number of workers."""
-
-    def __init__(self, workers: int) -> None:
-        self.pool = (ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
-                     if workers > 1 else None)
-
-    def __enter__(self) -> _Pool:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(cancel_futures=True)
-
-    def submit(self, function: Callable[..., T], *args: Any) -> Future[T]:
-        if self.pool is not None:
-            return self.pool.submit(function, *args)
-        done: Future[T] = Future()
-        done.set_result(function(*args))
-        return done

@@ -27,9 +27,7 @@ case's scenario once, :func:`predict` runs any variant of it (:func:`sim.studies
 from __future__ import annotations
 
 import dataclasses
-import multiprocessing
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -40,6 +38,7 @@ from pydantic import Field, model_validator
 
 from ..core.budget import processors
 from ..core.errors import ConfigError, UsageError
+from ..core.processes import Pool
 from ..core.records import Record, Status
 from ..core.statistics import wilson
 from ..core.vocabulary import MAX_CASE_REPLICATES, MIN_CASE_REPLICATES, SEED_LIMIT
@@ -386,15 +385,9 @@ def run_cases(paths: list[Path], replicates: int | None = None,
     """Every case of the files named (the project's own, validation/*.yaml, if none), run and scored; ``settings``
     as :func:`collect_cases`."""
     cases = collect_cases(paths, replicates, settings)
-    workers = min(processors(), len(cases))
-    if workers == 1:
-        return [run_case(case, path, replicates) for case, path in cases]
     # the cases are independent: one worker process each at a time, the longest spans first, in the file's order after
     order = sorted(range(len(cases)), key=lambda i: cases[i][0].years[0] - cases[i][0].years[1])
-    # fresh processes (safe whatever threads this one runs), and not the sweeps' fork server, which is set up to die
-    # with its sweep (sim.experiments.executors): starting it here would start it without that
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with Pool(min(processors(), len(cases))) as pool:
         futures = {i: pool.submit(run_case, cases[i][0], cases[i][1], replicates) for i in order}
         return [futures[i].result() for i in range(len(cases))]
 
