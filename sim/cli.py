@@ -225,9 +225,12 @@ def _settings(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
 
 def _check(args: argparse.Namespace) -> int:
     from .outputs import text
+    from .outputs.metadata import check_size
 
     for path in args.scenarios:
-        print(text.checked(path, _scenario(path, args)))
+        scenario = _scenario(path, args)
+        check_size(scenario, args.argv)  # what run refuses, check refuses
+        print(text.checked(path, scenario))
     return 0
 
 
@@ -235,9 +238,10 @@ def _run(args: argparse.Namespace) -> int:
     from .model.runner import simulate
     from .model.tables import aggregate
     from .outputs import run_folder, text
+    from .outputs.metadata import check_size
 
     scenario = _scenario(args.scenario, args)  # refused here if it would need more memory or time than allowed
-    run_folder.check_size(scenario, args.argv)  # or if its metadata would be too large to write
+    check_size(scenario, args.argv)  # or if its metadata would be too large to write
     if args.dry_run:
         from .core.budget import run_estimate
 
@@ -480,7 +484,8 @@ def _plot(args: argparse.Namespace) -> int:
     from .core.files import lock
     from .experiments.sweep_folder import MANIFEST, is_sweep, open_sweep
     from .outputs.figures import draw_run, draw_sweep
-    from .outputs.run_folder import METADATA, is_run
+    from .outputs.metadata import METADATA
+    from .outputs.run_folder import is_run
 
     folder: Path = args.folder
     if not is_sweep(folder) and not is_run(folder):

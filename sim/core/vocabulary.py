@@ -80,6 +80,8 @@ MAX_METADATA_BYTES = 16 << 20
 #: issues, 75 columns), is 44 KB, so this is room for about twenty times its issues; a larger file is refused
 #: from its size, before it is read (a 1 GB file read whole took 2.2 GB of memory only to be refused).
 MAX_DEU_BYTES = 1 << 20
+#: Bytes a fit saved by ``backtest --save-fit`` may hold (one is about 1 KB); a larger file is refused unread.
+MAX_FIT_BYTES = 1 << 20
 #: The largest a weight-like number of the configuration may be (capability, side payments, costs):
 #: far beyond any meaningful value, and far from where float64 sums and products overflow.
 MAX_MAGNITUDE = 1e6

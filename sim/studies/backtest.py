@@ -60,7 +60,7 @@ from ..core.bargaining import decide
 from ..core.engine import Procedure, Terms, Valuation
 from ..core.errors import ConfigError
 from ..core.files import atomic_text, claim, staged_folder
-from ..core.vocabulary import BARGAINING, MAX_DEU_BYTES, Bargaining
+from ..core.vocabulary import BARGAINING, MAX_DEU_BYTES, MAX_FIT_BYTES, Bargaining
 from ..inputs.yaml_files import read_bounded
 
 #: Nice-treaty Council votes (shared/data/SOURCES.md); the QMV threshold is about 74% of the 345 votes.
@@ -105,9 +105,8 @@ def cv_name(mechanism: str) -> str:
 
 
 BASELINES = ("compromise model", "weighted mean", "median", "reference point")
-#: What marks a fit file, and how large one may be.
+#: What marks a fit file.
 FIT_FORMAT = "sco-sim backtest fit"
-MAX_FIT_BYTES = 1 << 20
 #: What a file given to the backtest was expected to be, for the message when it is not (a FIFO, a folder).
 DEU_FILE, FIT_FILE = "a DEU file (tab-separated)", "a JSON fit written by --save-fit"
 GROUPINGS = {"proposal": f"whole legislative proposals (column {PROPOSAL_COLUMN})", "issue": "single issues"}

@@ -23,7 +23,8 @@ from hypothesis import strategies as st
 from sim.cli import main
 from sim.core.vocabulary import MAX_CODE, MAX_ERROR_LINE, MAX_METADATA_BYTES, MAX_NAME, MAX_YAML_EXPANDED
 from sim.inputs.scenario import load_scenario
-from sim.outputs.run_folder import METADATA, RunResults
+from sim.outputs.metadata import METADATA
+from sim.outputs.run_folder import RunResults
 
 from ..conftest import BASE, ROOT, one_line
 from ..test_backtest import deu_file
@@ -100,10 +101,11 @@ def test_a_run_whose_metadata_would_pass_the_limit_is_refused_before_it_runs(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = aliased(tmp_path, 2016, 60_000, 230)  # under the loader's limit, but the metadata holds it twice
     assert 230 * 60_000 < MAX_YAML_EXPANDED
-    assert invoke(capsys, ["check", str(path)])[0] == 0
+    status, _, checked = invoke(capsys, ["check", str(path)])  # check refuses what run would
+    one_line(status, checked, f"error: {path}: ", f"{METADATA} would be more than {MAX_METADATA_BYTES:,} bytes")
     out = tmp_path / "out"
     status, _, err = invoke(capsys, ["run", str(path), "--out", str(out), "--no-figures"])
-    one_line(status, err, f"error: {path}: ", f"{METADATA} would be more than {MAX_METADATA_BYTES:,} bytes")
+    assert err == checked
     assert not out.exists()
 
 
