@@ -333,7 +333,7 @@ def _sweep_into(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
         request = _sweep_request(args)
         if args.resume is None:
             _sweep_estimate(args, workers.width)  # too large a sweep is refused before anything is written
-        folder = args.resume or args.out
+        folder, ran = args.resume or args.out, None
         try:
             say = functools.partial(print, file=sys.stderr)  # a damaged chunk found on resuming, in one line
             job = sweep.resume(args.resume, request, say) if args.resume else sweep.start(request, workers.width)
@@ -352,14 +352,23 @@ def _sweep_into(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
             print(printable(f"error: {lost_message(args.scheduler, error)}; the finished chunks are kept; "
                             f"finish with: sco-sim sweep --resume {folder or 'DIR'}"), file=sys.stderr)
             return 3
-    job.merge()
-    if not args.no_figures:
-        if preparing is not None:
-            preparing.join()  # matplotlib is not for two threads at once
-        from .outputs.figures import draw_sweep
+        except OSError as error:  # the file system refused a chunk (a full disk): the chunks before it are kept
+            if ran is None:  # before the sweep began: nothing of it to keep
+                raise
+            kept = f"the finished chunks are kept; finish with: sco-sim sweep --resume {folder}"
+            raise _refused(error, folder, kept) from None
+    try:
+        job.merge()
+        if not args.no_figures:
+            if preparing is not None:
+                preparing.join()  # matplotlib is not for two threads at once
+            from .outputs.figures import draw_sweep
 
-        draw_sweep(job.folder)
-    job = install(job)  # a sweep that replaces an earlier one is swapped in now that it is complete
+            draw_sweep(job.folder)
+        job = install(job)  # a sweep that replaces an earlier one is swapped in now that it is complete
+    except OSError as error:
+        raise _refused(error, folder, "every chunk is done and kept; merge them with: sco-sim sweep --resume "
+                                      f"{folder}") from None
     if not args.quiet:
         print(text.sweep_summary(job, ran, started))
     failures = job.table("failures")  # small: one row per failed point

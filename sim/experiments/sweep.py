@@ -52,8 +52,9 @@ class Request:
 
     @property
     def applied(self) -> dict[str, Any]:
-        """The overrides the sweep applies: ``--set``'s, then those the settings stand for."""
-        return self.overrides | {key: value for pairs in self.settings.values() for key, value in pairs.items()}
+        """The overrides the sweep applies: those the settings stand for, then ``--set``'s, the order in which a run
+        applies them (:func:`sim.inputs.scenario.load_scenario`), so that ``--set`` wins in both."""
+        return {key: value for pairs in self.settings.values() for key, value in pairs.items()} | self.overrides
 
 
 def start(request: Request, width: int) -> Sweep:

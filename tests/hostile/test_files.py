@@ -181,3 +181,30 @@ def test_a_full_disk_while_writing_the_tables_says_the_earlier_run_is_unchanged(
     one_line(2, capsys.readouterr().err, f"error: {folder}: No space left on device; nothing was written: the "
                                          f"earlier results in {folder} are unchanged")
     assert snapshot(folder) == before
+
+
+@pytest.mark.parametrize("when", ["a chunk", "the merge"])
+def test_a_full_disk_mid_sweep_keeps_the_finished_chunks_and_says_how_to_finish(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], when: str
+) -> None:
+    from sim.experiments.sweep_folder import Sweep
+
+    out = tmp_path / "s"
+    real = Sweep.write_chunk if when == "a chunk" else Sweep.merge
+    calls: list[int] = []
+
+    def full(self: Sweep, *args: object) -> None:  # the disk fills as the third chunk is written, or at the merge
+        calls.append(1)
+        if when == "the merge" or len(calls) == 3:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Sweep, "write_chunk" if when == "a chunk" else "merge", full)
+    argv = [*SWEEP[:3], "rules.deference=0:1:4", *SWEEP[4:], "--chunk-size", "1", "--out", str(out)]
+    assert main(argv) == 2
+    left = "the finished chunks are kept" if when == "a chunk" else "every chunk is done and kept; merge them with"
+    one_line(2, capsys.readouterr().err, f"error: {out}: No space left on device; {left}",
+             f"sco-sim sweep --resume {out}")
+    monkeypatch.undo()
+    assert main(["sweep", "--resume", str(out), "--quiet", "--no-figures", "--workers", "1"]) == 0
+    assert (out / "summary.parquet").is_file()

@@ -423,3 +423,16 @@ def test_the_largest_deu_file_shipped_is_well_within_the_limit() -> None:
     shipped = ROOT.parent / "shared" / "data" / "deu3"
     sizes = [path.stat().st_size for path in shipped.glob("*.tsv")] or [44_184]  # deu3_calibration.tsv
     assert 10 * max(sizes) < MAX_DEU_BYTES
+
+
+def test_an_option_and_a_set_of_the_same_value_resolve_alike_in_run_and_sweep(tmp_path: Path) -> None:
+    # --bargaining nash and --set rules.bargaining=compromise: in a run --set came last and won; a sweep let
+    # --bargaining win. Both now apply --set last, as the README's layers say (the command line's --set is last).
+    path = scenario(tmp_path)
+    typed = ["--bargaining", "nash", "--set", "rules.bargaining=compromise"]
+    assert main(["run", str(path), *typed, "--out", str(tmp_path / "run"), "--no-figures", "--quiet"]) == 0
+    ran = json.loads((tmp_path / "run" / "metadata.json").read_text())["configuration"]["2015"]["rules"]
+    assert main(["sweep", str(path), "--param", "rules.deference=0,1", *typed, "--workers", "1",
+                 "--out", str(tmp_path / "sweep"), "--no-figures", "--quiet"]) == 0
+    swept = json.loads((tmp_path / "sweep" / "sweep.json").read_text())["plan"]["overrides"]
+    assert ran["bargaining"] == swept["rules.bargaining"] == "compromise"

@@ -159,6 +159,36 @@ def test_ctrl_c_stops_a_command_and_its_workers_within_two_seconds(cases, tmp_pa
     assert (process.returncode, err.splitlines()) == (130, [said]), err
 
 
+#: The commands that run in their own process, each sized to compute for several seconds past its imports.
+IN_PROCESS = {
+    "run": ["run", BASELINE, "--replicates", "50000", "--no-figures", "--quiet"],
+    "fit": ["fit", "--worlds", "2000"],
+    "sensitivity": ["sensitivity", BASELINE, "--replicates", "8000"],
+    "backtest": ["backtest", "deu", str(ROOT.parent / "shared" / "data" / "deu3" / "deu3_calibration.tsv")],
+}
+
+
+@pytest.mark.skipif(not LINUX, reason="needs Linux's signals")
+@pytest.mark.parametrize("name", sorted(IN_PROCESS))
+def test_a_command_without_workers_starts_none_and_stops_at_ctrl_c(tmp_path, name):
+    # a pool added to one of these later without processes.Pool would show here: a child, or a late exit
+    argv = [*IN_PROCESS[name], *([] if name == "fit" else ["--out", str(tmp_path / "out")])]
+    with command(argv, tmp_path) as process:
+        me = psutil.Process(process.pid)
+        wait_for(lambda: process.poll() is not None or sum(me.cpu_times()[:2]) >= 3.0, "3 s of work", seconds=60)
+        assert process.poll() is None, "the command ended before it was interrupted"
+        assert me.children(recursive=True) == []
+        began = time.monotonic()
+        os.killpg(process.pid, signal.SIGINT)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=30)
+        took = time.monotonic() - began
+        assert process.poll() is not None and took <= LIMIT, f"still running {took:.1f} s after Ctrl-C"
+    err = (tmp_path / "stderr").read_text()
+    assert (process.returncode, err.splitlines()) == (130, ["interrupted; nothing was written"]), err
+    assert not (tmp_path / "out").exists()
+
+
 # -- 3. a Dask scheduler that stops answering mid-sweep -------------------------------------------------------------
 
 #: The scheduler is asked who it is after this many seconds without a chunk, and has this many to answer (lowered
