@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -146,25 +147,45 @@ def test_a_dry_run_checks_the_scheduler_address_without_connecting(capsys, tmp_p
 @contextlib.contextmanager
 def dask_cluster(folder: Path) -> Iterator[tuple[str, str, subprocess.Popen[bytes]]]:
     """A Dask scheduler and one worker (one thread), each in its own process; yields their addresses and the
-    scheduler's process. Their logs go to a file."""
-    scheduler_port, worker_port = free_port(), free_port()
-    address = f"tcp://127.0.0.1:{scheduler_port}"
+    scheduler's process. Their logs go to a file.
+
+    Each binds a port of the system's choosing (port 0) and its address is read from its log: a port picked free
+    beforehand could be taken in between (it was, once in CI: the scheduler failed with "Address already in use").
+    """
     log = (folder / "cluster.log").open("wb")
     common = ["--dashboard-address", ":0"]
     scheduler = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
-                                  "--port", str(scheduler_port), "--no-show", *common], stdout=log, stderr=log)
-    worker = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
-                               "--no-nanny", "--host", "127.0.0.1", "--worker-port", str(worker_port), *common],
-                              stdout=log, stderr=log)
+                                  "--port", "0", "--no-show", *common], stdout=log, stderr=log)
+    started: list[subprocess.Popen[bytes]] = [scheduler]
     try:
+        address = logged_address(folder / "cluster.log", "Scheduler at:", scheduler)
+        worker = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
+                                   "--no-nanny", "--host", "127.0.0.1", "--worker-port", "0", *common],
+                                  stdout=log, stderr=log)
+        started.append(worker)
+        worker_address = logged_address(folder / "cluster.log", "Start worker at:", worker)
         wait_for(lambda: "Starting established connection" in (folder / "cluster.log").read_text(errors="replace"),
                  "the Dask worker to join its scheduler")
-        yield address, f"tcp://127.0.0.1:{worker_port}", scheduler
+        yield address, worker_address, scheduler
     finally:
-        for process in (worker, scheduler):
+        for process in reversed(started):
             process.kill()
             process.wait(timeout=30)
         log.close()
+
+
+def logged_address(log: Path, label: str, process: subprocess.Popen[bytes]) -> str:
+    """The address a Dask process logged after ``label`` once it listens; fails if it ends first."""
+    pattern = re.compile(rf"{re.escape(label)}\s+(tcp://\S+)")
+    found: list[str] = []
+
+    def listening() -> bool:
+        assert process.poll() is None, f"the Dask process ended (exit {process.returncode}): {log.read_text()[-500:]}"
+        found[:] = pattern.findall(log.read_text(errors="replace"))
+        return bool(found)
+
+    wait_for(listening, f"'{label}' in the Dask log")
+    return found[0]
 
 
 def wait_for(condition, what: str, seconds: float = 30) -> None:
