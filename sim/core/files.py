@@ -163,14 +163,7 @@ def _stamp(folder: Path) -> dict[str, Any] | None:
 
 
 def _write_marker(folder: Path, stamp: dict[str, Any]) -> None:
-    handle, temporary = tempfile.mkstemp(prefix=f".{MARKER}.", dir=folder)  # not atomic_write: it records
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(json.dumps(stamp) + "\n")
-        os.replace(temporary, folder / MARKER)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    atomic_text(json.dumps(stamp) + "\n", folder / MARKER)  # atomic_write records nothing for the marker itself
 
 
 # --- what sco-sim wrote in a folder, and what it did not --------------------------------------------

@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -27,22 +28,13 @@ from sim.studies.backtest import read_issues
 from sim.studies.validation import collect_cases, load_cases, prepare
 
 from ..conftest import BASE, ROOT, one_line
+from ..test_limits import invoke
+from ..test_limits import scenario as short_scenario
 
 
-def scenario(folder: Path, extra: str = "", name: str = "numbers.yaml", start: int = 2015, end: int = 2016,
-             base: Path | str = BASE) -> Path:
-    """A short valid scenario (two years, one replicate) with ``extra`` YAML appended."""
-    path = folder / name
-    path.write_text(f"name: numbers-test\nbase: {json.dumps(str(base))}\nstart: {start}\nend: {end}\n"
-                    f"replicates: 1\nagenda: [free_trade_zone, sco_bank]\n{extra}", encoding="utf-8")
-    return path
-
-
-def invoke(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, str, str]:
-    """The CLI in-process: (exit status, stdout, stderr)."""
-    status = main(argv)
-    out, err = capsys.readouterr()
-    return status, out, err
+def scenario(folder: Path, extra: str = "", name: str = "numbers.yaml", end: int = 2016, **keys: Any) -> Path:
+    """A short valid scenario (two years, one replicate, two proposals) with ``extra`` YAML appended."""
+    return short_scenario(folder, f"agenda: [free_trade_zone, sco_bank]\n{extra}", name=name, end=end, **keys)
 
 
 def run_or_check(command: str, path: Path, out: Path, *more: str) -> list[str]:
