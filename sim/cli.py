@@ -174,6 +174,21 @@ def _parser() -> argparse.ArgumentParser:
     fitting.add_argument("--fit", type=Path, metavar="PATH", help="score with a fit saved by --save-fit (no fitting)")
     backtest.add_argument("--save-fit", type=Path, metavar="PATH", help="write the fit used (JSON) to PATH")
 
+    score = commands.add_parser(
+        "score", help="forecast the SCO's decision record and score it, in-sample and by rolling origin",
+        description="Forecasts every decision of the record (validation/record/*.csv, docs/codebook.md) from the "
+                    "configuration in force in its year and scores the probabilities against history's benchmarks: "
+                    "in-sample, and by rolling origin (the constants fitted on the decisions before each year, out "
+                    "of sample). Writes score.json, forecasts.csv and the reliability diagram (docs/validation.md).")
+    score.set_defaults(handler=_score)
+    score.add_argument("record", type=Path, nargs="*", help="record files (default: validation/record/*.csv)")
+    score.add_argument("--quick", action="store_true",
+                       help="100 worlds and 100 replicates per decision, for CI and a first look (default: 2,000 "
+                            "worlds of 5 and 1,000 replicates)")
+    score.add_argument("--seed", type=int, default=2025, help="the seed of every forecast (default 2025)")
+    score.add_argument("--out", type=Path, help="output folder (default: a new folder under results/)")
+    score.add_argument("--format", choices=FIGURE_FORMATS, default="png", help="figure format (default png)")
+
     check = commands.add_parser("check", help="validate scenario files without running them")
     check.set_defaults(handler=_check)
     check.add_argument("scenarios", type=Path, nargs="+", help="scenario files (YAML)")
@@ -551,6 +566,22 @@ def _backtest(args: argparse.Namespace) -> int:
     out = args.out or default_folder("backtest-deu")
     backtest.write(result, out, args.argv)
     print(text.backtest_report(result, out))
+    return 0
+
+
+def _score(args: argparse.Namespace) -> int:
+    from .core.files import default_folder, occupied
+    from .outputs import text
+    from .outputs.figures import draw_score
+    from .studies import score
+
+    if args.out is not None:  # refused before minutes of forecasting, not after
+        occupied(args.out, False, hint="choose another folder")
+    result = score.score(args.record, score.QUICK if args.quick else score.FULL, args.seed)
+    out = args.out or default_folder("score")
+    score.write(result, out, args.argv)
+    draw_score(out, args.format)
+    print(text.score_report(result, out))
     return 0
 
 

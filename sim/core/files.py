@@ -50,7 +50,7 @@ FIGURES = "figures"
 #: The file that marks a folder as written by sco-sim, in every folder it writes.
 MARKER = ".sco-sim.json"
 #: The kinds of folder sco-sim writes, as its marker names them.
-KINDS = ("run", "sweep", "comparison", "backtest", "sensitivity", "fit")
+KINDS = ("run", "sweep", "comparison", "backtest", "sensitivity", "fit", "score")
 #: The hidden siblings of a folder NAME: ``.NAME.<tag>-XXXX`` while written, set aside, or waiting to replace it.
 NEW, OLD, PENDING = "new", "old", "pending"
 #: What an earlier version left beside a run it was replacing (put back if the run is missing).

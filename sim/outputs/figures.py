@@ -449,3 +449,48 @@ def difference_figure(a: RunResults, b: RunResults) -> Figure:
     figure.suptitle(f"{a.title}\nagainst {b.title}")
     figure.tight_layout()
     return figure
+
+
+# --- scores of forecasts ------------------------------------------------------------------------------
+
+#: The regimes the reliability diagram shows, as forecasts.csv names them, with their labels.
+SCORE_PANELS = {"in_sample": "In-sample (fitted ranges)", "rolling": "Rolling origin, out of sample (horizon 1)"}
+#: The forecasters drawn beside the model in the reliability diagram.
+SCORE_SERIES = {"p_model": ("model", "#000000"), "p_logistic": ("logistic", SERIES_COLOURS[3]),
+                "p_base_rate": ("base rate", SERIES_COLOURS[0])}
+
+
+def draw_score(folder: Path, fmt: FigureFormat = "png") -> list[Path]:
+    """The reliability diagram of a score's forecasts (``forecasts.csv`` in ``folder``), into its figures folder."""
+    forecasts = pd.read_csv(folder / "forecasts.csv")
+    return _into(folder / FIGURES, lambda target: [_save(reliability_figure(forecasts), target, "reliability", fmt)])
+
+
+def reliability_figure(forecasts: pd.DataFrame) -> Figure:
+    """Observed frequency of adoption against the forecast probability, binned (the calibration table), for the
+    model and two benchmarks, one panel per regime; each point's size is its bin's count, and the bars below are
+    how many of the model's forecasts fall in each bin."""
+    from ..core.scoring import calibration
+
+    figure, axes = plt.subplots(2, len(SCORE_PANELS), figsize=(3.4 * len(SCORE_PANELS), 4.6), sharex=True,
+                                gridspec_kw={"height_ratios": [3, 1]}, squeeze=False)
+    for column, (regime, title) in enumerate(SCORE_PANELS.items()):
+        chosen = forecasts[forecasts.regime == regime]
+        top, bottom = axes[0, column], axes[1, column]
+        top.plot([0, 1], [0, 1], color="#BBBBBB", linewidth=0.8, linestyle="--", label="perfectly calibrated")
+        y = chosen.adopted.to_numpy(dtype=bool)
+        for series, (label, colour) in SCORE_SERIES.items():
+            bins = [b for b in calibration(chosen[series].to_numpy(dtype=float), y) if b.n]
+            top.plot([b.mean_forecast for b in bins], [b.observed for b in bins], marker="o", color=colour,
+                     linewidth=1.2 if series == "p_model" else 0.8, markersize=3, label=label)
+            if series == "p_model":
+                top.scatter([b.mean_forecast for b in bins], [b.observed for b in bins],
+                            s=[8 + 2 * b.n for b in bins], color=colour, alpha=0.25)
+                bottom.bar([(b.low + b.high) / 2 for b in bins], [b.n for b in bins], width=0.09, color=colour)
+        top.set(xlim=(0, 1), ylim=(-0.02, 1.02), title=f"{title}, {len(chosen)} forecasts",
+                ylabel="observed share adopted" if column == 0 else None)
+        bottom.set(xlabel="forecast probability of adoption", ylabel="model's forecasts" if column == 0 else None)
+        if column == 0:
+            top.legend(loc="upper left", frameon=False)
+    figure.tight_layout()
+    return figure

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from ..studies.explain import Explanation
     from ..studies.fit import Fit
     from ..studies.leave_one_out import LeaveOneOut
+    from ..studies.score import Score
     from ..studies.validation import Verdict
 
 
@@ -480,3 +481,63 @@ def _yaml(document: Mapping[str, object]) -> str:
     import yaml
 
     return str(yaml.safe_dump(document, sort_keys=False, default_flow_style=None))
+
+
+def score_report(result: Score, out: Path) -> str:
+    """What ``sco-sim score`` prints: the table of the model and history's benchmarks in each regime, the model's
+    skill over the best benchmark, the stances, the calibration (rolling), what each regime is."""
+    from ..studies.score import BENCHMARKS, FORECASTERS, LABELS, REGIMES
+
+    adopted = sum(d.adopted for d in result.decisions)
+    government = len({d.date for d in result.decisions if d.meeting == "heads_of_government"})
+    names = {"model": "model (drawn parameters)", "base_rate": "base rate by kind", "persistence": "persistence",
+             "logistic": "logistic regression", "point_calibration": "model, point calibration"}
+    lines = [f"The SCO's decision record: {len(result.decisions)} decisions ({adopted} adopted) at {result.summits} "
+             f"summits and {government} meetings of heads of government; {result.budget.worlds:,} worlds of "
+             f"{result.budget.world_size} and {result.budget.replicates:,} replicates per decision "
+             f"({result.seconds:.0f} s)", "",
+             f"{'':<27}" + "".join(f"{title:<30}" for title in ("in-sample", "rolling origin, out of sample",
+                                                                 "rolling, horizon 2")),
+             f"{'forecaster':<27}" + "".join(f"{'Brier':>6} {'log':>6} {'AUROC':>6} {'AUPR':>6}   "
+                                             for _ in REGIMES)]
+    for name in FORECASTERS:
+        row = f"{names[name]:<27}"
+        for regime in REGIMES:
+            s = result.scores[regime][name]
+            row += f"{s.brier:>6.3f} {s.log_score:>6.3f} {_or_dash(s.auroc):>6} {_or_dash(s.aupr):>6}   "
+        lines.append(row)
+    lines.append(f"{'forecasts':<27}" + "".join(f"{result.scores[r]['model'].n:>6}{'':24}" for r in REGIMES))
+    lines.append("")
+    titles = {"in_sample": "in-sample", "rolling": "rolling origin", "rolling_horizon_2": "rolling, horizon 2"}
+    for skills, which in ((result.skill, "best benchmark"), (result.skill_history, "best of history's benchmarks")):
+        for regime in REGIMES:
+            best, found = skills[regime]
+            if np.isnan(found.value):
+                lines.append(f"Brier skill over the {which}, {titles[regime]}: not scored (no forecasts, or a "
+                             "benchmark without error)")
+                continue
+            verdict = ("better than" if found.low > 0 else "worse than" if found.high < 0 else
+                       "not distinguishable from")
+            lines.append(f"Brier skill over the {which} ({names[best]}), {titles[regime]}: {found.value:+.3f} "
+                         f"[95% bootstrap {found.low:+.3f}, {found.high:+.3f}]: {verdict} it")
+    stances = result.stances
+    lines += ["", f"Stances ({stances.decisions} decisions whose stances the record documents; {stances.forecasts} "
+                  f"forecasts of member x stance, {stances.named} named): Brier in-sample "
+                  f"{stances.brier['in_sample']:.4f}, point calibration {stances.brier['point_calibration']:.4f}, "
+                  f"rolling {stances.brier['rolling']:.4f}; forecasting that no member ever objects, reserves or "
+                  f"stands aside: {stances.brier['nobody']:.4f}", "",
+              "Calibration of the model, rolling origin (forecasts binned by probability):",
+              f"{'bin':<12} {'forecasts':>9} {'mean forecast':>13} {'observed':>9}"]
+    for b in result.calibration["rolling"]:
+        if b.n:
+            lines.append(f"{f'{b.low:.1f}-{b.high:.1f}':<12} {b.n:>9} {b.mean_forecast:>13.2f} {b.observed:>9.2f}")
+    low = min(result.origins.values()) if result.origins else float("nan")
+    lines += ["", *(f"{regime}: {LABELS[regime]}" for regime in REGIMES),
+              f"The rolling fits rest on {low:.1f} to {max(result.origins.values(), default=float('nan')):.1f} "
+              f"effective worlds of {result.budget.worlds:,}. Benchmarks: {', '.join(BENCHMARKS)}; AUPR is for the "
+              "decisions not adopted.", "", f"Written to {out}/ (score.json, forecasts.csv, figures/reliability)."]
+    return "\n".join(lines)
+
+
+def _or_dash(value: float) -> str:
+    return "-" if np.isnan(value) else f"{value:.3f}"

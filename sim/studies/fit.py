@@ -111,16 +111,16 @@ def fit(paths: list[Path], worlds: int = WORLDS, world_size: int = WORLD_SIZE, s
     cases = [(case, file) for case, file in collect_cases(paths) if case.implemented is None]
     runs = [run_in_worlds(case, file, worlds, world_size, seed) for case, file in cases]
     loglik = np.stack([np.log(run.likelihood) for run in runs])  # (cases, W)
-    everything = _weights(loglik.sum(axis=0))
+    everything = likelihood_weights(loglik.sum(axis=0))
     in_sample = [_predict(run, everything) for run in runs]
     held_out = []
     for i, run in enumerate(runs):
         training = [j for j, other in enumerate(runs) if j != i and not same_decision(run.case, other.case)]
-        held_out.append(_predict(run, _weights(loglik[training].sum(axis=0))))
+        held_out.append(_predict(run, likelihood_weights(loglik[training].sum(axis=0))))
     prior = _fitted_numbers(cases)
     values = _values(prior, seed, worlds)
     ranges = {path: _weighted_interval(values[path], everything) for path in prior}
-    return Fit(ranges, prior, in_sample, held_out, _effective(everything), worlds, world_size,
+    return Fit(ranges, prior, in_sample, held_out, effective_worlds(everything), worlds, world_size,
                time.monotonic() - started)
 
 
@@ -167,19 +167,22 @@ def _clip(p: NDArray[np.float64], k: int) -> NDArray[np.float64]:
     return np.clip(p, 1 / (2 * k), 1 - 1 / (2 * k))
 
 
-def _weights(loglik: NDArray[np.float64]) -> NDArray[np.float64]:
+def likelihood_weights(loglik: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The worlds' weights: each world's likelihood (``exp`` of its summed log-likelihood ``loglik``, (W,))
+    normalised over the worlds (step 3 of the module docstring)."""
     weights = np.exp(loglik - loglik.max())
     normalised: NDArray[np.float64] = weights / weights.sum()
     return normalised
 
 
-def _effective(weights: NDArray[np.float64]) -> float:
+def effective_worlds(weights: NDArray[np.float64]) -> float:
+    """How many worlds a weighting rests on: ``(sum w)**2 / sum w**2`` of normalised weights."""
     return float(1.0 / np.sum(weights**2))
 
 
 def _predict(run: CaseRun, weights: NDArray[np.float64]) -> HeldOutCase:
     p = float(weights @ run.p)
-    n = _effective(weights)
+    n = effective_worlds(weights)
     low, high = wilson(p * n, n)
 
     def shares(stance: str) -> dict[str, float]:
