@@ -226,3 +226,24 @@ def test_score_writes_the_scores_of_the_model_and_of_every_benchmark_in_both_reg
     assert (out / "figures" / "reliability.png").stat().st_size > 0
     one_line(main(["score", str(_write_record(tmp_path, rows, "again.csv")), "--quick", "--out", str(out)]),
              capsys.readouterr().err, "choose another folder")
+
+
+def test_the_same_record_and_seed_give_the_same_forecasts_with_one_worker_or_two(tmp_path, monkeypatch):
+    from sim.studies import score as scoring
+
+    rows = [ROW, DECLARATION, DECLARATION | {"id": "2010-declaration", "date": "2010-06-11"}]
+    path = _write_record(tmp_path, rows)
+    found = {}
+    for workers in (1, 2):
+        monkeypatch.setattr(scoring, "processors", lambda workers=workers: workers)
+        found[workers] = [(f.regime, f.origin, f.decision.id, f.probabilities)
+                          for f in scoring.score([path], scoring.QUICK).forecasts]
+    assert found[1] == found[2]
+
+
+def test_the_project_record_scores_in_quick_mode_end_to_end(tmp_path):
+    out = tmp_path / "score"
+    assert main(["score", "--quick", "--out", str(out)]) == 0
+    document = json.loads((out / "score.json").read_text())
+    assert document["decisions"] >= 150 and document["summits"] == 24
+    assert document["rolling"]["forecasts"] > 100  # every decision from 2008 on, each from its own year's origin

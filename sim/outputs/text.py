@@ -489,7 +489,7 @@ def score_report(result: Score, out: Path) -> str:
     from ..studies.score import BENCHMARKS, FORECASTERS, LABELS, REGIMES
 
     adopted = sum(d.adopted for d in result.decisions)
-    government = len({d.date for d in result.decisions if d.meeting == "heads_of_government"})
+    government = len({(d.year, d.place) for d in result.decisions if d.meeting == "heads_of_government"})
     names = {"model": "model (drawn parameters)", "base_rate": "base rate by kind", "persistence": "persistence",
              "logistic": "logistic regression", "point_calibration": "model, point calibration"}
     lines = [f"The SCO's decision record: {len(result.decisions)} decisions ({adopted} adopted) at {result.summits} "

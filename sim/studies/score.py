@@ -147,7 +147,7 @@ def score(paths: list[Path] | None = None, budget: Budget = FULL, seed: int = SE
     calibrated = {regime: calibration(*_pooled(forecasts, regime, "model")) for regime in REGIMES}
     skills = {regime: _skill(forecasts, regime, scored[regime], BENCHMARKS, seed) for regime in REGIMES}
     history_skills = {regime: _skill(forecasts, regime, scored[regime], HISTORY, seed) for regime in REGIMES}
-    summits = len({d.date for d in decisions if d.meeting == "heads_of_state"})
+    summits = len({d.year for d in decisions if d.meeting == "heads_of_state"})  # one a year
     stances = stance_score(decisions, runs, forecasts)
     return Score(decisions, summits, forecasts, scored, calibrated, skills, history_skills, stances, origins, budget,
                  seed, time.monotonic() - started)
