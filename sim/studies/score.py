@@ -72,7 +72,7 @@ class Budget:
 
 
 #: The full score (its cost in docs/validation.md) and the quick one for CI and the tests.
-FULL = Budget(worlds=2000, world_size=5, replicates=1000)
+FULL = Budget(worlds=10000, world_size=5, replicates=1000)
 QUICK = Budget(worlds=100, world_size=5, replicates=100)
 
 
