@@ -230,7 +230,7 @@ def as_case(decision: Decision, classes: dict[str, dict[str, Any]], config: Conf
         package = [proposal, *(config.proposals[link] for link in proposal.links if link in config.proposals)]
         for candidate in {code for p in package for code in p.admits}:
             setting[f"members.{candidate}"] = {"status": "observer", "joined": None}
-    return Case(id=decision.id.lower(), scenario=str(SCENARIO), year=decision.year, proposal=decision.proposal,
+    return Case(id=decision.id, scenario=str(SCENARIO), year=decision.year, proposal=decision.proposal,
                 define=define, set=setting, outcome="adopted" if decision.adopted else "not_adopted",
                 blocked_by=list(decision.objected), stood_aside=list(decision.stood_aside),
                 reservation=list(decision.reservation), what_happened=decision.decision, source=decision.source)

@@ -142,13 +142,14 @@ def score(paths: list[Path] | None = None, budget: Budget = FULL, seed: int = SE
         futures = [pool.submit(run_decision, case, d.file, budget, seed) for case, d in zip(cases, decisions,
                                                                                                strict=True)]
         runs = [future.result() for future in futures]
-    forecasts, origins = forecast(decisions, runs, set(classes), members)
+    forecasts, weights = forecast(decisions, runs, set(classes), members)
     scored = {regime: _scores(forecasts, regime) for regime in REGIMES}
     calibrated = {regime: calibration(*_pooled(forecasts, regime, "model")) for regime in REGIMES}
     skills = {regime: _skill(forecasts, regime, scored[regime], BENCHMARKS, seed) for regime in REGIMES}
     history_skills = {regime: _skill(forecasts, regime, scored[regime], HISTORY, seed) for regime in REGIMES}
     summits = len({d.year for d in decisions if d.meeting == "heads_of_state"})  # one a year
-    stances = stance_score(decisions, runs, forecasts)
+    stances = stance_score(decisions, runs, weights)
+    origins = {origin: effective_worlds(w) for origin, w in weights.items()}
     return Score(decisions, summits, forecasts, scored, calibrated, skills, history_skills, stances, origins, budget,
                  seed, time.monotonic() - started)
 
@@ -161,26 +162,32 @@ def run_decision(case: Case, file: Path, budget: Budget, seed: int) -> DecisionR
     return DecisionRun(in_sample, point, run_in_worlds(case, file, budget.worlds, budget.world_size, seed))
 
 
+def origin_weights(decisions: list[Decision], runs: list[DecisionRun]) -> dict[int, NDArray[np.float64]]:
+    """For each rolling origin, the prior worlds' weights fitted on the decisions before it (fit.py, steps 2-3)."""
+    loglik = np.log(np.stack([r.worlds.likelihood for r in runs]))  # (decisions, worlds)
+    years = np.array([d.year for d in decisions])
+    return {origin: likelihood_weights(loglik[years < origin].sum(axis=0))
+            for origin in range(FIRST_ORIGIN, LAST_YEAR + 1)}
+
+
 def forecast(decisions: list[Decision], runs: list[DecisionRun], classes: set[str],
-             members: dict[int, int]) -> tuple[list[Forecast], dict[int, float]]:
-    """Every forecast: in-sample (the benchmarks fitted on the whole record), and from each rolling origin."""
+             members: dict[int, int]) -> tuple[list[Forecast], dict[int, NDArray[np.float64]]]:
+    """Every forecast: in-sample (the benchmarks fitted on the whole record), and from each rolling origin; and
+    the worlds' weights of each origin."""
     everything = range(len(decisions))
     forecasts = _forecasts(decisions, runs, "in_sample", LAST_YEAR + 1, list(everything), list(everything),
                            np.array([r.in_sample.p for r in runs]), float("nan"), classes, members)
-    loglik = np.log(np.stack([r.worlds.likelihood for r in runs]))  # (decisions, worlds)
     p_worlds = np.stack([r.worlds.p for r in runs])
-    origins: dict[int, float] = {}
-    for origin in range(FIRST_ORIGIN, LAST_YEAR + 1):
+    weights = origin_weights(decisions, runs)
+    for origin, fitted in weights.items():
         training = [i for i in everything if decisions[i].year < origin]
-        weights = likelihood_weights(loglik[training].sum(axis=0))
-        origins[origin] = effective_worlds(weights)
         for regime, years in (("rolling", {origin}), ("rolling_horizon_2", set(range(origin + 1,
                                                                                     origin + HORIZON + 1)))):
             targets = [i for i in everything if decisions[i].year in years]
             if targets:
-                forecasts += _forecasts(decisions, runs, regime, origin, training, targets, p_worlds[targets] @ weights,
-                                        origins[origin], classes, members)
-    return forecasts, origins
+                forecasts += _forecasts(decisions, runs, regime, origin, training, targets, p_worlds[targets] @ fitted,
+                                        effective_worlds(fitted), classes, members)
+    return forecasts, weights
 
 
 def _forecasts(decisions: list[Decision], runs: list[DecisionRun], regime: str, origin: int, training: list[int],
@@ -218,17 +225,17 @@ def _skill(forecasts: list[Forecast], regime: str, scored: dict[str, Scores], am
     return best, skill(p, reference, y, seed=seed)
 
 
-def stance_score(decisions: list[Decision], runs: list[DecisionRun], forecasts: list[Forecast]) -> StanceScore:
+def stance_score(decisions: list[Decision], runs: list[DecisionRun],
+                 weights: dict[int, NDArray[np.float64]]) -> StanceScore:
     """The Brier score on the documented stances: in-sample, under the point calibration, and rolling (the
-    weights of the decision's own origin, horizon 1)."""
-    rolling = {f.decision.id for f in forecasts if f.regime == "rolling"}
-    rolling_weights = _rolling_weights(decisions, runs)
+    worlds' ``weights`` of the decision's own year as origin, horizon 1)."""
     errors: dict[str, list[float]] = {"in_sample": [], "point_calibration": [], "rolling": [], "nobody": []}
     chosen = [i for i, d in enumerate(decisions) if d.stances_documented]
     named = 0
     for i in chosen:
         decision, run = decisions[i], runs[i]
-        shares_rolling = _world_shares(run.worlds, rolling_weights[i]) if decision.id in rolling else None
+        fitted = weights.get(decision.year)
+        shares_rolling = None if fitted is None else _world_shares(run.worlds, fitted)
         for stance, listed in (("objected", decision.objected), ("reservation", decision.reservation),
                                ("stood_aside", decision.stood_aside)):
             for member, share in getattr(run.in_sample, stance).items():
@@ -241,14 +248,6 @@ def stance_score(decisions: list[Decision], runs: list[DecisionRun], forecasts: 
                     errors["rolling"].append((shares_rolling[stance].get(member, 0.0) - truth) ** 2)
     return StanceScore(len(chosen), len(errors["in_sample"]), named,
                        {name: float(np.mean(values)) if values else float("nan") for name, values in errors.items()})
-
-
-def _rolling_weights(decisions: list[Decision], runs: list[DecisionRun]) -> dict[int, NDArray[np.float64]]:
-    """For each decision from the first origin on, the worlds' weights fitted on the decisions before its year."""
-    loglik = np.log(np.stack([r.worlds.likelihood for r in runs]))
-    years = np.array([d.year for d in decisions])
-    return {i: likelihood_weights(loglik[years < d.year].sum(axis=0)) for i, d in enumerate(decisions)
-            if d.year >= FIRST_ORIGIN}
 
 
 def _world_shares(run: CaseRun, weights: NDArray[np.float64]) -> dict[str, dict[str, float]]:
